@@ -1,0 +1,5 @@
+"""One module per endpoint family; each declares its operations, routes and handlers only."""
+
+from . import chat, embeddings, models
+
+OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS]

@@ -1,0 +1,88 @@
+"""What several endpoint families share: the model a request names, its text, its seed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from .. import errors
+from ..catalog import ModelSpec
+from ..fixtures import Probe
+from ..ids import rng_for
+from ..wire import Exchange
+
+
+def requested_model(ex: Exchange, name: Any, family: str) -> ModelSpec:
+    """The model a request names (Azure: its deployment), or the real API's 404."""
+    runtime = ex.runtime
+    deployment = ex.path_params.get("deployment")
+    if deployment is not None:
+        name = runtime.config.azure_deployments.get(deployment, deployment)
+        spec = runtime.catalog.get(name)
+        if spec is None:
+            if runtime.config.lenient:
+                return runtime.catalog.lenient(name, family)
+            raise errors.deployment_not_found()
+        return spec
+    if runtime.config.lenient:
+        return runtime.catalog.lenient(str(name), family)
+    spec = runtime.catalog.get(name)
+    if spec is None:
+        raise errors.model_not_found(str(name))
+    return spec
+
+
+def api_key(ex: Exchange) -> str:
+    """The caller's key (for per-key bookkeeping); "" when none was sent."""
+    authorization = ex.header(b"authorization")
+    if authorization and authorization[:7].lower() == b"bearer ":
+        return authorization[7:].decode("latin-1").strip()
+    key = ex.header(b"api-key")
+    return key.decode("latin-1") if key else ""
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            str(part.get("text", "")) for part in content
+            if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text")
+        )
+    return ""
+
+
+def probe(ex: Exchange, model: str | None, message: str | None) -> Probe:
+    headers = ex.headers
+    return Probe(ex.operation.id, model, ex.body, message, lambda name: headers.get(name))
+
+
+def request_rng_seed(ex: Exchange, ignore: tuple[str, ...] = ("stream", "stream_options")) -> bytes:
+    """What makes two requests "the same" for synthesis: the body without transport options,
+    and the server's seed. A streamed and a plain request get the same answer."""
+    body = {k: v for k, v in ex.body.items() if k not in ignore}
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS) + b"|" + str(ex.runtime.config.seed).encode()
+
+
+def choice_rng(seed: bytes, index: int):
+    return rng_for(seed, index)
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def fixture_not_found(ex: Exchange, probe_value: Probe) -> errors.OpenAIError:
+    """`--strict-fixtures`: 404 (as WireMock answers an unmatched request) naming the closest fixture."""
+    where = f"{ex.method} {ex.path}" + (f", model {probe_value.model!r}" if probe_value.model else "")
+    message = f"No fixture matches this request ({where})."
+    closest = ex.runtime.fixtures.closest(probe_value)
+    if closest is not None:
+        fixture, reasons = closest
+        message += f" Closest: {fixture.name!r} ({fixture.source}): " + "; ".join(reasons or ["it matched, but was used up"]) + "."
+    else:
+        message += " No fixtures are loaded."
+    return errors.OpenAIError(404, message, code="fixture_not_found")

@@ -1,0 +1,45 @@
+"""/v1/models: list, retrieve and delete, from the catalogue."""
+
+from __future__ import annotations
+
+from .. import errors
+from ..catalog import ModelSpec
+from ..routing import Operation
+from ..wire import Exchange, Reply
+
+
+def model_object(spec: ModelSpec) -> dict:
+    return {"id": spec.id, "object": "model", "created": spec.created, "owned_by": spec.owned_by}
+
+
+async def list_models(ex: Exchange) -> Reply:
+    return Reply.json({"object": "list", "data": [model_object(s) for s in ex.runtime.catalog.listed()]})
+
+
+async def retrieve_model(ex: Exchange) -> Reply:
+    model = ex.path_params["model"]
+    spec = ex.runtime.catalog.get(model)
+    if spec is None:
+        raise errors.no_such_model(model)
+    return Reply.json(model_object(spec))
+
+
+async def delete_model(ex: Exchange) -> Reply:
+    """Only fine-tuned models can be deleted, by their owner; base models refuse."""
+    model = ex.path_params["model"]
+    catalog = ex.runtime.catalog
+    if catalog.get(model) is None:
+        raise errors.no_such_model(model)
+    if not model.startswith("ft:"):
+        raise errors.OpenAIError(
+            403, "You have insufficient permissions for this operation.", param="model", code="model_not_deletable"
+        )
+    catalog.deleted.add(model)
+    return Reply.json({"id": model, "object": "model", "deleted": True})
+
+
+OPERATIONS = [
+    Operation("models.list", "GET", "/models", list_models),
+    Operation("models.retrieve", "GET", "/models/{model:path}", retrieve_model),
+    Operation("models.delete", "DELETE", "/models/{model:path}", delete_model),
+]

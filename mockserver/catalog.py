@@ -1,0 +1,158 @@
+"""The models the fake knows, and the rules the real API enforces for each.
+
+Names come from the installed SDK's model literals (`contracts/models.yaml`, so the
+list follows the SDK), from fine-tuned names over a known base, and from the config.
+Rules come from `RULES`: the first pattern matching a model id gives its context
+window, output limit, reasoning behaviour and accepted parameters, so a model the
+SDK adds next month gets its family's rules without a code change.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from .config import ModelEntry
+
+EFFORTS_O = ("low", "medium", "high")
+EFFORTS_GPT5 = ("minimal", "low", "medium", "high")
+EFFORTS_GPT51 = ("none", "low", "medium", "high")
+EFFORTS_GPT52 = ("none", "low", "medium", "high", "xhigh")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    family: str = "chat"  # chat, responses, embedding, image, speech, transcription, ...
+    owned_by: str = "system"
+    created: int = 1_700_000_000
+    context_window: int = 128_000
+    max_output: int = 16_384
+    reasoning: bool = False
+    efforts: tuple[str, ...] = ()
+    default_effort: str | None = None
+    sampling_when_no_reasoning: bool = False  # temperature/top_p/logprobs allowed at effort "none"
+    sampling: bool = True  # temperature/top_p/penalties/logprobs accepted at all
+    verbosity: bool = False
+    extended_cache: bool = False  # prompt_cache_retention: "24h"
+    system_role: bool = True  # o1-mini and o1-preview take neither system nor developer messages
+    encoding: str = "o200k_base"
+    dimensions: int | None = None
+    custom_dimensions: bool = True
+    max_input_tokens: int | None = None
+
+    def accepts_sampling(self, effort: str | None) -> bool:
+        if not self.reasoning:
+            return self.sampling
+        return self.sampling_when_no_reasoning and effort == "none"
+
+
+_REASONING_O = dict(reasoning=True, context_window=200_000, max_output=100_000, efforts=EFFORTS_O, default_effort="medium")
+_GPT5 = dict(reasoning=True, context_window=400_000, max_output=128_000, verbosity=True)
+
+# (pattern, rules): first match wins. Limits are the published ones for each family.
+RULES: list[tuple[str, dict]] = [
+    (r"^text-embedding-3-large", dict(family="embedding", dimensions=3072, context_window=8191, max_output=0, encoding="cl100k_base")),
+    (r"^text-embedding-3-small", dict(family="embedding", dimensions=1536, context_window=8191, max_output=0, encoding="cl100k_base")),
+    (r"^text-embedding-ada-002", dict(family="embedding", dimensions=1536, context_window=8191, max_output=0, encoding="cl100k_base", custom_dimensions=False)),
+    (r"^o1-mini", dict(_REASONING_O, context_window=128_000, max_output=65_536, efforts=(), default_effort=None, system_role=False)),
+    (r"^o1-preview", dict(_REASONING_O, context_window=128_000, max_output=32_768, efforts=(), default_effort=None, system_role=False)),
+    (r"^o\d", _REASONING_O),
+    (r"^codex-mini", dict(_REASONING_O, family="responses")),
+    (r"^gpt-5(\.\d+)?-chat", dict(context_window=128_000, max_output=16_384, verbosity=True)),
+    (r"^gpt-5(-mini|-nano|-pro|-codex)?(-\d{4}-\d{2}-\d{2})?$", dict(_GPT5, efforts=EFFORTS_GPT5, default_effort="medium", extended_cache=True)),
+    (r"^gpt-5\.1", dict(_GPT5, efforts=EFFORTS_GPT51, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
+    (r"^gpt-(5\.\d+|6)", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
+    (r"^gpt-4\.1", dict(context_window=1_047_576, max_output=32_768, extended_cache=True)),
+    (r"^gpt-4o(-mini)?-search", dict(sampling=False)),
+    (r"^(gpt-4o|chatgpt-4o|gpt-audio|gpt-4o-mini)", dict(context_window=128_000, max_output=16_384)),
+    (r"^gpt-4-32k", dict(context_window=32_768, max_output=8_192, encoding="cl100k_base")),
+    (r"^gpt-4-(turbo|\d{4}-preview|vision)", dict(context_window=128_000, max_output=4_096, encoding="cl100k_base")),
+    (r"^gpt-4", dict(context_window=8_192, max_output=8_192, encoding="cl100k_base")),
+    (r"^gpt-3\.5-turbo-instruct", dict(family="completion", context_window=4_096, max_output=4_096, encoding="cl100k_base")),
+    (r"^gpt-3\.5", dict(context_window=16_385, max_output=4_096, encoding="cl100k_base")),
+    (r"^(davinci|babbage)-002", dict(family="completion", context_window=16_384, max_output=16_384, encoding="cl100k_base")),
+]
+_COMPILED = [(re.compile(pattern), rules) for pattern, rules in RULES]
+_FINE_TUNED = re.compile(r"^ft:(?P<base>[^:]+):(?P<org>[^:]*):(?P<suffix>[^:]*):(?P<job>[^:]+)$")
+_DATED = re.compile(r"-(\d{4})-(\d{2})-(\d{2})$")
+
+
+def rules_for(model_id: str, family: str = "chat") -> ModelSpec:
+    spec = ModelSpec(id=model_id, family=family)
+    for pattern, rules in _COMPILED:
+        if pattern.search(model_id):
+            spec = replace(spec, **rules)
+            break
+    dated = _DATED.search(model_id)
+    if dated:
+        year, month, day = map(int, dated.groups())
+        spec = replace(spec, created=calendar.timegm((year, month, day, 0, 0, 0)))
+    return spec
+
+
+class Catalog:
+    """Known models: lookups by id, including fine-tuned ids over a known base."""
+
+    def __init__(self, names_by_family: dict[str, list[str]], extra: Iterable[ModelEntry] = ()) -> None:
+        self.models: dict[str, ModelSpec] = {}
+        for family, names in names_by_family.items():
+            for name in names:
+                if name not in self.models:
+                    self.models[name] = rules_for(name, family)
+        for entry in extra:
+            self.add(entry)
+        self.deleted: set[str] = set()
+        self._snapshots: dict[str, str] = {}
+
+    def add(self, entry: ModelEntry) -> ModelSpec:
+        base = self.get(entry.like) if entry.like else None
+        spec = replace(base, id=entry.id) if base else rules_for(entry.id)
+        changes = {
+            "owned_by": entry.owned_by,
+            "context_window": entry.context_window,
+            "max_output": entry.max_output_tokens,
+            "reasoning": entry.reasoning,
+            "dimensions": entry.dimensions,
+        }
+        spec = replace(spec, **{k: v for k, v in changes.items() if v is not None})
+        if entry.dimensions is not None:
+            spec = replace(spec, family="embedding")
+        self.models[entry.id] = spec
+        return spec
+
+    def get(self, model_id: str | None) -> ModelSpec | None:
+        if not model_id or model_id in self.deleted:
+            return None
+        spec = self.models.get(model_id)
+        if spec is not None:
+            return spec
+        tuned = _FINE_TUNED.match(model_id)
+        if tuned:
+            base = self.models.get(tuned["base"]) or self._dated_base(tuned["base"])
+            if base is not None:
+                return replace(base, id=model_id, owned_by=tuned["org"] or "user")
+        return None
+
+    def _dated_base(self, name: str) -> ModelSpec | None:
+        """`gpt-4o-mini-2024-07-18` as a fine-tuning base, even if the SDK lists only the alias."""
+        alias = _DATED.sub("", name)
+        return rules_for(name, self.models[alias].family) if alias in self.models else None
+
+    def snapshot(self, model_id: str) -> str:
+        """The dated snapshot an alias answers as (`gpt-4o-mini` → `gpt-4o-mini-2024-07-18`),
+        as the real API reports `model`; the latest one the SDK lists."""
+        found = self._snapshots.get(model_id)
+        if found is None:
+            dated = [m for m in self.models if m.startswith(model_id + "-") and _DATED.fullmatch(m[len(model_id):])]
+            found = self._snapshots[model_id] = max(dated, key=lambda m: m[-10:]) if dated else model_id
+        return found
+
+    def listed(self) -> list[ModelSpec]:
+        return [spec for model_id, spec in self.models.items() if model_id not in self.deleted]
+
+    def lenient(self, model_id: str, family: str = "chat") -> ModelSpec:
+        """Any name at all, with its family's rules (for `--lenient`)."""
+        return self.get(model_id) or rules_for(model_id, family)

@@ -1,0 +1,176 @@
+"""The server's configuration: defaults, the YAML file, and the command line, in that order.
+
+A config file is checked key by key; anything wrong stops start-up with
+`mockserver.yaml:LINE: problem`, so a typo never silently turns a setting off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .yamlio import SourceError, YamlMap, line_of, load_one
+
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class ModelEntry:
+    """A model the config adds; `like` borrows the rules of a known model."""
+
+    id: str
+    like: str | None = None
+    owned_by: str = "system"
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    reasoning: bool | None = None
+    dimensions: int | None = None
+
+
+@dataclass
+class RateLimit:
+    requests_per_minute: int
+    tokens_per_minute: int
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    fixtures: list[Path] | None = None  # None: the bundled fixtures
+    strict_fixtures: bool = False
+    require_auth: bool = False
+    api_keys: list[str] = field(default_factory=list)
+    seed: int = 0
+    lenient: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    models: list[ModelEntry] = field(default_factory=list)
+    azure_deployments: dict[str, str] = field(default_factory=dict)
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    source: str | None = None  # the config file, for messages
+
+    def fixture_paths(self) -> list[Path]:
+        from .paths import bundled
+
+        return list(self.fixtures) if self.fixtures is not None else [bundled("fixtures")]
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+# --- loading ----------------------------------------------------------------------
+
+_SCALARS: dict[str, tuple[type, ...]] = {
+    "host": (str,),
+    "port": (int,),
+    "strict_fixtures": (bool,),
+    "require_auth": (bool,),
+    "seed": (int,),
+    "lenient": (bool,),
+    "max_body_bytes": (int,),
+}
+_KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits"}
+_MODEL_KEYS = {f.name for f in dataclasses.fields(ModelEntry)}
+
+
+def load_config(path: str | Path) -> Config:
+    """Read a `mockserver.yaml`; relative fixture paths are relative to the file."""
+    path = Path(path)
+    data = load_one(path)
+    if data is None:
+        return Config(source=str(path))
+    check = _Checker(path)
+    check.mapping(data, "the config file")
+    config = Config(source=str(path))
+    for key, value in data.items():
+        if key not in _KEYS:
+            check.fail(data, key, f"unknown key {key!r}; expected one of: {', '.join(sorted(_KEYS))}")
+        if key in _SCALARS:
+            check.kind(data, key, value, _SCALARS[key])
+            setattr(config, key, value)
+        elif key == "fixtures":
+            items = [value] if isinstance(value, str) else value
+            check.string_list(data, key, items)
+            config.fixtures = [(path.parent / item).resolve() for item in items]
+        elif key == "api_keys":
+            check.string_list(data, key, value)
+            config.api_keys = list(value)
+        elif key == "models":
+            config.models = [_model_entry(check, data, item) for item in check.sequence(data, key, value)]
+        elif key == "azure":
+            check.mapping(value, "'azure'")
+            for sub, sub_value in value.items():
+                if sub != "deployments":
+                    check.fail(value, sub, f"unknown key {sub!r} under 'azure'; expected 'deployments'")
+                check.mapping(sub_value, "'azure.deployments'")
+                for name, model in sub_value.items():
+                    check.kind(sub_value, name, model, (str,))
+                config.azure_deployments = {str(k): v for k, v in sub_value.items()}
+        elif key == "rate_limits":
+            check.mapping(value, "'rate_limits'")
+            config.rate_limits = {str(model): _rate_limit(check, value, model, lim) for model, lim in value.items()}
+    if not 0 < config.port < 65536:
+        check.fail(data, "port", f"port must be between 1 and 65535, got {config.port}")
+    if config.max_body_bytes <= 0:
+        check.fail(data, "max_body_bytes", "max_body_bytes must be positive")
+    return config
+
+
+def _model_entry(check: "_Checker", parent: Any, item: Any) -> ModelEntry:
+    if isinstance(item, str):
+        return ModelEntry(id=item)
+    check.mapping(item, "a model entry")
+    for key, value in item.items():
+        if key not in _MODEL_KEYS:
+            check.fail(item, key, f"unknown key {key!r} in a model entry; expected one of: {', '.join(sorted(_MODEL_KEYS))}")
+        expected = {"reasoning": (bool,), "context_window": (int,), "max_output_tokens": (int,), "dimensions": (int,)}
+        check.kind(item, key, value, expected.get(key, (str,)))
+    if "id" not in item:
+        check.fail(item, None, "a model entry needs an 'id'")
+    return ModelEntry(**dict(item))
+
+
+def _rate_limit(check: "_Checker", parent: Any, model: Any, value: Any) -> RateLimit:
+    check.mapping(value, f"rate_limits.{model}")
+    allowed = {"requests_per_minute", "tokens_per_minute"}
+    for key, number in value.items():
+        if key not in allowed:
+            check.fail(value, key, f"unknown key {key!r}; expected requests_per_minute or tokens_per_minute")
+        check.kind(value, key, number, (int,))
+        if number <= 0:
+            check.fail(value, key, f"{key} must be positive")
+    return RateLimit(value.get("requests_per_minute", 30_000), value.get("tokens_per_minute", 150_000_000))
+
+
+class _Checker:
+    """Raises `SourceError` pointing at the offending line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: Any, key: Any, problem: str) -> None:
+        raise SourceError(self.path, line_of(where, key), problem)
+
+    def mapping(self, value: Any, what: str) -> None:
+        if not isinstance(value, dict):
+            raise SourceError(self.path, line_of(value), f"{what} must be a mapping")
+
+    def sequence(self, parent: Any, key: str, value: Any) -> list:
+        if not isinstance(value, list):
+            self.fail(parent, key, f"{key!r} must be a list")
+        return value
+
+    def kind(self, parent: Any, key: Any, value: Any, types: tuple[type, ...]) -> None:
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            names = " or ".join(t.__name__ for t in types)
+            self.fail(parent, key, f"{key!r} must be {names}, got {type(value).__name__} {value!r}")
+
+    def string_list(self, parent: Any, key: str, value: Any) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(parent, key, f"{key!r} must be a list of strings")
+
+
+__all__ = ["Config", "ModelEntry", "RateLimit", "SourceError", "YamlMap", "load_config"]

@@ -1,0 +1,97 @@
+"""The contracts at run time: schemas from `contracts/`, overlays merged, validators compiled once.
+
+`contracts/schemas/` is generated from the official SDK's types; `contracts/overlays/`
+adds by hand what the real API enforces beyond them (`constraints`) and where real
+traffic is wider than the types (`corrections`). Validation uses jsonschema-rs (chosen
+by measurement: about 1 µs for a typical chat request, against 40 µs for
+fastjsonschema and 240 µs for jsonschema); only a request that fails is walked again
+by `schema_errors.explain` to word the error as the real API does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from . import errors
+from .paths import bundled
+from .schema_errors import explain
+from .yamlio import SourceError, load_plain
+
+
+def deep_merge(base: Any, overlay: Any) -> Any:
+    """Mappings merge key by key; anything else in the overlay replaces the base."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        merged = dict(base)
+        for key, value in overlay.items():
+            merged[key] = deep_merge(base.get(key), value) if key in base else value
+        return merged
+    return overlay
+
+
+class Contracts:
+    """Every schema in `contracts/`, with its validator compiled at start-up."""
+
+    def __init__(self, root: Path | None = None, *, lenient: bool = False) -> None:
+        self.root = Path(root) if root else bundled("contracts")
+        self.lenient = lenient
+        self.schemas: dict[str, dict] = {}
+        self._validators: dict[str, Any] = {}
+        for path in sorted((self.root / "schemas").glob("*.yaml")):
+            name = path.name[: -len(".yaml")]
+            schema = load_plain(path)
+            overlay_path = self.root / "overlays" / path.name
+            if overlay_path.exists():
+                overlay = load_plain(overlay_path) or {}
+                unknown = set(overlay) - {"constraints", "corrections"}
+                if unknown:
+                    raise SourceError(overlay_path, None, f"unknown overlay section(s): {', '.join(sorted(unknown))}")
+                schema = deep_merge(schema, overlay.get("corrections") or {})
+                if not lenient:
+                    schema = deep_merge(schema, overlay.get("constraints") or {})
+            self.schemas[name] = schema
+            try:
+                self._validators[name] = jsonschema_rs.validator_for(schema)
+            except Exception as exc:  # a broken overlay must stop start-up, named
+                raise SourceError(path, None, f"schema does not compile: {exc}") from None
+
+    def is_valid(self, name: str, value: Any) -> bool:
+        return self._validators[name].is_valid(value)
+
+    def problems(self, name: str, value: Any) -> list[str]:
+        """Every violation, for tests and the contract kit: `path: message`."""
+        return [
+            f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}"
+            for e in self._validators[name].iter_errors(value)
+        ]
+
+    def check_request(self, name: str, body: Any, *, top_level_unknown: str = "unrecognized", dialect: str = "modern") -> None:
+        """Raise the real API's 400 for the first problem in a request body."""
+        if self._validators[name].is_valid(body):
+            return
+        schema = self.schemas[name]
+        error = explain(schema, body, top_level_unknown=top_level_unknown, dialect=dialect)
+        if error is None:  # the walker does not know a keyword: fall back to the validator's words
+            first = next(iter(self._validators[name].iter_errors(body)))
+            param = format_path(first.instance_path) or None
+            error = errors.invalid_request(f"Invalid '{param or 'body'}': {first.message}", param=param, code="invalid_value")
+        raise error
+
+
+def format_path(parts: Any) -> str:
+    """`messages[0].content` from a sequence of keys and indexes."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_model_names(root: Path | None = None) -> dict[str, list[str]]:
+    """Model ids by family, as the SDK's literals list them (contracts/models.yaml)."""
+    data = load_plain((Path(root) if root else bundled("contracts")) / "models.yaml") or {}
+    return {family: list(names) for family, names in (data.get("models") or {}).items()}

@@ -1,0 +1,86 @@
+"""Rate-limit bookkeeping per API key and model, and the `x-ratelimit-*` headers it yields.
+
+Each (key, model) pair has two token buckets (requests and tokens per minute) that
+refill continuously, as OpenAI describes its limits. Every completion reports the
+buckets' true state in the real header format (`reset` as a Go duration: `20ms`,
+`8.64s`, `6m0s`), so client code that paces itself from these headers sees
+consistent numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .config import RateLimit
+
+# What the recordings show for gpt-4o-mini on a high usage tier.
+DEFAULT_LIMIT = RateLimit(requests_per_minute=30_000, tokens_per_minute=150_000_000)
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as Go's time.Duration prints it, which is what the real headers carry."""
+    if seconds < 1:
+        ms = round(seconds * 1000)
+        return f"{ms}ms" if ms > 0 else "0s"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours >= 1:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    if minutes >= 1:
+        return f"{int(minutes)}m{text}"
+    return text
+
+
+@dataclass
+class Bucket:
+    capacity: float
+    level: float
+    stamp: float
+
+    def take(self, amount: float, now: float) -> None:
+        rate = self.capacity / 60.0
+        self.level = min(self.capacity, self.level + (now - self.stamp) * rate) - amount
+        self.stamp = now
+
+    def remaining(self) -> int:
+        return max(0, int(self.level))
+
+    def reset_after(self) -> float:
+        return max(0.0, (self.capacity - self.level) / (self.capacity / 60.0))
+
+
+class RateLimits:
+    def __init__(self, limits: dict[str, RateLimit] | None = None) -> None:
+        self.limits = limits or {}
+        self._buckets: dict[tuple[str, str], tuple[Bucket, Bucket]] = {}
+
+    def limit_for(self, model: str) -> RateLimit:
+        return self.limits.get(model) or self.limits.get("default") or DEFAULT_LIMIT
+
+    def consume(self, key: str, model: str, tokens: int) -> list[tuple[bytes, bytes]]:
+        """Count one request of `tokens` and return the headers that describe the result."""
+        now = time.monotonic()
+        pair = self._buckets.get((key, model))
+        if pair is None:
+            limit = self.limit_for(model)
+            pair = (
+                Bucket(limit.requests_per_minute, limit.requests_per_minute, now),
+                Bucket(limit.tokens_per_minute, limit.tokens_per_minute, now),
+            )
+            self._buckets[(key, model)] = pair
+        requests, token_bucket = pair
+        requests.take(1, now)
+        token_bucket.take(tokens, now)
+        return [
+            (b"x-ratelimit-limit-requests", str(int(requests.capacity)).encode()),
+            (b"x-ratelimit-limit-tokens", str(int(token_bucket.capacity)).encode()),
+            (b"x-ratelimit-remaining-requests", str(requests.remaining()).encode()),
+            (b"x-ratelimit-remaining-tokens", str(token_bucket.remaining()).encode()),
+            (b"x-ratelimit-reset-requests", go_duration(requests.reset_after()).encode()),
+            (b"x-ratelimit-reset-tokens", go_duration(token_bucket.reset_after()).encode()),
+        ]
+
+    def reset(self) -> None:
+        self._buckets.clear()

@@ -1,0 +1,82 @@
+"""Operations and the URL shapes they are served under.
+
+An operation (`chat.completions.create`) is declared once by its family, with its
+path under `/v1`. It is then served at every URL shape a client may use: OpenAI's
+`/v1/...`, Azure OpenAI's `/openai/v1/...`, and, for the operations Azure serves
+per deployment, `/openai/deployments/{deployment}/...?api-version=`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Union
+
+from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+    from .wire import Exchange, Reply, StreamReply
+
+Handler = Callable[["Exchange"], Awaitable[Union["Reply", "StreamReply"]]]
+
+PREFIXES = ("/v1", "/openai/v1")
+AZURE_DEPLOYMENT = "/openai/deployments/{deployment}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str  # "chat.completions.create"
+    method: str
+    path: str  # under /v1, with Starlette path parameters: "/models/{model:path}"
+    handler: Handler
+    request_schema: str | None = None  # contracts/ name; the body is validated before the handler
+    azure_deployment: bool = False  # also served under /openai/deployments/{deployment}
+    unknown_argument: str = "unrecognized"  # how the real API words an unknown top-level field
+    error_dialect: str = "modern"  # how it words other schema failures (see schema_errors)
+
+    @property
+    def family(self) -> str:
+        return self.id.rsplit(".", 1)[0]
+
+
+def all_operations() -> list[Operation]:
+    from .api import OPERATIONS
+
+    return OPERATIONS
+
+
+def resolve_endpoint(name: str, operations: Iterable[Operation] | None = None) -> str | None:
+    """An operation id from what a fixture or rule may write: the id, its family, or a path."""
+    ops = list(operations if operations is not None else all_operations())
+    for op in ops:
+        if name == op.id:
+            return op.id
+    creators = [op for op in ops if op.family == name or op.id == f"{name}.create"]
+    if creators:
+        return next((op.id for op in creators if op.method == "POST"), creators[0].id)
+    path = name.split("?", 1)[0].rstrip("/")
+    for prefix in PREFIXES:
+        if path.startswith(prefix + "/"):
+            path = path[len(prefix):]
+            break
+    for op in ops:
+        if "{" not in op.path and op.path == path:
+            return op.id
+    return None
+
+
+def build_routes(runtime: "Runtime", operations: list[Operation]) -> list[Route]:
+    """One Starlette route per URL, dispatching on method inside (so a wrong method is
+    our 405 in the OpenAI envelope, not Starlette's plain text)."""
+    from .envelope import Endpoint
+
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in operations:
+        paths = [prefix + op.path for prefix in PREFIXES]
+        if op.azure_deployment:
+            paths.append(AZURE_DEPLOYMENT + op.path)
+        for path in paths:
+            by_path.setdefault(path, {})[op.method] = op
+    # Literal paths first: they are the hot ones and must win over parameterised siblings.
+    ordered = sorted(by_path.items(), key=lambda item: ("{" in item[0], not item[0].startswith("/v1/")))
+    return [Route(path, Endpoint(runtime, methods), name=path) for path, methods in ordered]

@@ -1,0 +1,45 @@
+"""Everything a request may consult, built once at start-up: the server's shared state.
+
+Built eagerly so that a broken fixture, config or contract stops start-up with a
+message naming the file, instead of failing the first request that needs it.
+"""
+
+from __future__ import annotations
+
+from .catalog import Catalog
+from .config import Config, ModelEntry
+from .contracts import Contracts, load_model_names
+from .fixtures import FixtureStore, load_fixtures
+from .ids import Ids
+from .prompt_cache import PromptCache
+from .ratelimit import RateLimits
+from .routing import Operation, all_operations, resolve_endpoint
+from .tokens import Tokenizer
+
+
+class Runtime:
+    def __init__(self, config: Config, operations: list[Operation] | None = None) -> None:
+        self.config = config
+        self.operations = operations if operations is not None else all_operations()
+        self.ids = Ids(config.seed)
+        self.tokenizer = Tokenizer()
+        self.contracts = Contracts(lenient=config.lenient)
+        self.catalog = Catalog(load_model_names(), config.models)
+        fixtures = load_fixtures(config.fixture_paths(), lambda name: resolve_endpoint(name, self.operations))
+        self.fixtures = FixtureStore(fixtures)
+        for fixture in fixtures:  # a model a fixture names is a model the fake knows
+            for model in fixture.models:
+                if self.catalog.get(model) is None:
+                    self.catalog.add(ModelEntry(id=model))
+        self.prompt_cache = PromptCache()
+        self.rate_limits = RateLimits(config.rate_limits)
+        self.organization = b"user-mockserver"
+        self.project = b"proj_mockserver"
+        self.system_fingerprint = self.ids.make("fp_", 10, "0123456789abcdef")
+
+    def reset(self) -> None:
+        """Forget what requests left behind: sequences, caches, rate-limit buckets."""
+        self.fixtures.reset()
+        self.prompt_cache.clear()
+        self.rate_limits.reset()
+        self.catalog.deleted.clear()

