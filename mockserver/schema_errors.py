@@ -220,6 +220,8 @@ class _Walker:
 
     def expected(self, branches: list[dict]) -> str:
         phrases = list(dict.fromkeys(self.phrase(b) for b in branches if self.declared_types(b) != {"null"}))
+        if not phrases:
+            return "null"
         if len(phrases) == 1:
             return phrases[0]
         rest = [p.split(" ", 1)[1] for p in phrases[1:]]

@@ -60,10 +60,19 @@ def probe(ex: Exchange, model: str | None, message: str | None) -> Probe:
     return Probe(ex.operation.id, model, ex.body, message, lambda name: headers.get(name))
 
 
-def request_rng_seed(ex: Exchange, ignore: tuple[str, ...] = ("stream", "stream_options")) -> bytes:
-    """What makes two requests "the same" for synthesis: the body without transport options,
-    and the server's seed. A streamed and a plain request get the same answer."""
-    body = {k: v for k, v in ex.body.items() if k not in ignore}
+# Fields that change how an answer is delivered, cut or billed, not what it says: a
+# streamed, truncated or stopped request reads as a prefix of the plain one.
+DELIVERY_FIELDS = frozenset({
+    "stream", "stream_options", "max_tokens", "max_completion_tokens", "max_output_tokens", "n",
+    "logprobs", "top_logprobs", "stop", "user", "metadata", "store", "service_tier",
+    "prompt_cache_key", "prompt_cache_retention", "safety_identifier", "background", "include",
+})
+
+
+def request_rng_seed(ex: Exchange) -> bytes:
+    """What makes two requests "the same" for synthesis: the body without delivery
+    options, and the server's seed."""
+    body = {k: v for k, v in ex.body.items() if k not in DELIVERY_FIELDS}
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS) + b"|" + str(ex.runtime.config.seed).encode()
 
 

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from openai import AsyncOpenAI, OpenAI
+
+from mockserver import Config
+from mockserver.contracts import Contracts
+
+from .support.server import RunningServer
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[RunningServer]:
+    """The fake with its defaults: bundled fixtures, synthesis on a miss."""
+    with RunningServer(Config()) as running:
+        yield running
+
+
+@pytest.fixture
+def make_server() -> Iterator[Any]:
+    """Start a fake with a config of the test's own; stopped when the test ends."""
+    started: list[RunningServer] = []
+
+    def start(config: Config | None = None, **changes: Any) -> RunningServer:
+        running = RunningServer((config or Config()).replace(**changes)).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def client(server: RunningServer) -> OpenAI:
+    return OpenAI(base_url=server.url, api_key="sk-test", max_retries=0)
+
+
+@pytest.fixture
+def async_client(server: RunningServer) -> AsyncOpenAI:
+    return AsyncOpenAI(base_url=server.url, api_key="sk-test", max_retries=0)
+
+
+@pytest.fixture
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.origin, timeout=10) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def contracts() -> Contracts:
+    return Contracts()

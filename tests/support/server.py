@@ -1,0 +1,49 @@
+"""Run the fake on a real port in a background thread, as a user's test suite would."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from mockserver import Config, create_app
+
+
+class RunningServer:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.app = create_app(self.config)
+        self.runtime = self.app.state.runtime
+        uv_config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, loop="asyncio", http="httptools",
+            log_level="warning", lifespan="off", server_header=False,
+        )
+        self.server = uvicorn.Server(uv_config)
+        self.thread = threading.Thread(target=self.server.run, name="mockserver-test", daemon=True)
+
+    def start(self) -> "RunningServer":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.url = f"{self.origin}/v1"
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def __enter__(self) -> "RunningServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+TESTS = Path(__file__).resolve().parent.parent

@@ -1,0 +1,101 @@
+"""Generated requests, valid and invalid, never get a 5xx.
+
+Schemathesis drives the running server from an OpenAPI document built out of our own
+contracts (positive and negative cases); Hypothesis mutates valid bodies to check that
+whenever the validator rejects a body, the real-API-style explanation exists.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from mockserver.contracts import Contracts
+from mockserver.schema_errors import explain
+
+CONTRACTS = Contracts()
+OPERATIONS = {"chat.completions.create": "/v1/chat/completions", "embeddings.create": "/v1/embeddings"}
+
+
+def _rewrite_refs(node, prefix: str):
+    """`#/$defs/X` inside one schema → `#/components/schemas/<prefix>X` in the document."""
+    if isinstance(node, dict):
+        return {
+            k: f"#/components/schemas/{prefix}{v.rsplit('/', 1)[-1]}" if k == "$ref" and str(v).startswith("#/$defs/") else _rewrite_refs(v, prefix)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite_refs(v, prefix) for v in node]
+    return node
+
+
+def openapi_from_contracts() -> dict:
+    components: dict = {}
+    paths: dict = {}
+    for op, path in OPERATIONS.items():
+        schema = copy.deepcopy(CONTRACTS.schemas[f"{op}.request"])
+        prefix = op.replace(".", "_") + "__"
+        for name, sub in schema.pop("$defs", {}).items():
+            components[prefix + name] = _rewrite_refs(sub, prefix)
+        schema.pop("$schema", None)
+        components[prefix + "Request"] = _rewrite_refs(schema, prefix)
+        paths[path] = {"post": {
+            "operationId": op,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{prefix}Request"}}}},
+            "responses": {"default": {"description": "any"}},
+        }}
+    return {"openapi": "3.1.0", "info": {"title": "mockserver contracts", "version": "1"}, "paths": paths, "components": {"schemas": components}}
+
+
+schema = schemathesis.openapi.from_dict(openapi_from_contracts())
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=60)
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=60)
+def test_generated_requests_never_fail_the_server(case, server):
+    response = case.call(base_url=server.origin, timeout=10)
+    assert response.status_code < 500, (case.body, response.text)
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert CONTRACTS.problems("error.response", response.json()) == []
+        assert error["message"]
+
+
+# --- every rejected body is explained -------------------------------------------------
+
+VALID = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "temperature": 1}
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 300) | st.floats(-5, 5, allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+KEYS = ["model", "messages", "temperature", "n", "tools", "tool_choice", "response_format", "stop", "stream",
+        "stream_options", "max_tokens", "logprobs", "top_logprobs", "seed", "metadata", "unknown_field"]
+
+
+@given(st.dictionaries(st.sampled_from(KEYS), json_values, max_size=4), st.lists(st.sampled_from(KEYS), max_size=2))
+@settings(max_examples=400, deadline=None)
+def test_every_rejected_body_is_explained(changes, removed):
+    body = {**VALID, **changes}
+    for key in removed:
+        body.pop(key, None)
+    name = "chat.completions.create.request"
+    if CONTRACTS.is_valid(name, body):
+        return
+    error = explain(CONTRACTS.schemas[name], body)
+    assert error is not None and error.status == 400 and error.message
+
+
+@given(json_values)
+@settings(max_examples=200, deadline=None)
+def test_garbage_bodies_over_http(server, value):
+    with httpx.Client(base_url=server.origin, timeout=10) as http:
+        for path in OPERATIONS.values():
+            response = http.post(path, json=value)
+            assert response.status_code < 500
