@@ -98,17 +98,19 @@ class Catalog:
 
     def __init__(self, names_by_family: dict[str, list[str]], extra: Iterable[ModelEntry] = ()) -> None:
         self.models: dict[str, ModelSpec] = {}
+        self.deleted: set[str] = set()
+        self._snapshots: dict[str, str] = {}
         for family, names in names_by_family.items():
             for name in names:
                 if name not in self.models:
                     self.models[name] = rules_for(name, family)
         for entry in extra:
             self.add(entry)
-        self.deleted: set[str] = set()
-        self._snapshots: dict[str, str] = {}
 
     def add(self, entry: ModelEntry) -> ModelSpec:
         base = self.get(entry.like) if entry.like else None
+        if entry.like and base is None:
+            raise LookupError(f"model {entry.id!r}: 'like' names an unknown model {entry.like!r}")
         spec = replace(base, id=entry.id) if base else rules_for(entry.id)
         changes = {
             "owned_by": entry.owned_by,

@@ -27,6 +27,7 @@ class ModelEntry:
     max_output_tokens: int | None = None
     reasoning: bool | None = None
     dimensions: int | None = None
+    line: int | None = field(default=None, compare=False)  # where the config file declares it
 
 
 @dataclass
@@ -72,7 +73,7 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "max_body_bytes": (int,),
 }
 _KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits"}
-_MODEL_KEYS = {f.name for f in dataclasses.fields(ModelEntry)}
+_MODEL_KEYS = {f.name for f in dataclasses.fields(ModelEntry)} - {"line"}
 
 
 def load_config(path: str | Path) -> Config:
@@ -120,7 +121,7 @@ def load_config(path: str | Path) -> Config:
 
 def _model_entry(check: "_Checker", parent: Any, item: Any) -> ModelEntry:
     if isinstance(item, str):
-        return ModelEntry(id=item)
+        return ModelEntry(id=item, line=line_of(parent, "models"))
     check.mapping(item, "a model entry")
     for key, value in item.items():
         if key not in _MODEL_KEYS:
@@ -129,7 +130,7 @@ def _model_entry(check: "_Checker", parent: Any, item: Any) -> ModelEntry:
         check.kind(item, key, value, expected.get(key, (str,)))
     if "id" not in item:
         check.fail(item, None, "a model entry needs an 'id'")
-    return ModelEntry(**dict(item))
+    return ModelEntry(**dict(item), line=line_of(item))
 
 
 def _rate_limit(check: "_Checker", parent: Any, model: Any, value: Any) -> RateLimit:

@@ -15,6 +15,7 @@ from .prompt_cache import PromptCache
 from .ratelimit import RateLimits
 from .routing import Operation, all_operations, resolve_endpoint
 from .tokens import Tokenizer
+from .yamlio import SourceError
 
 
 class Runtime:
@@ -24,8 +25,16 @@ class Runtime:
         self.ids = Ids(config.seed)
         self.tokenizer = Tokenizer()
         self.contracts = Contracts(lenient=config.lenient)
-        self.catalog = Catalog(load_model_names(), config.models)
-        fixtures = load_fixtures(config.fixture_paths(), lambda name: resolve_endpoint(name, self.operations))
+        try:
+            self.catalog = Catalog(load_model_names(), config.models)
+        except LookupError as exc:
+            line = next((m.line for m in config.models if m.like and m.like in str(exc)), None)
+            raise SourceError(config.source or "config", line, str(exc)) from None
+        fixtures = load_fixtures(
+            config.fixture_paths(),
+            lambda name: resolve_endpoint(name, self.operations),
+            exclude={config.source} if config.source else set(),
+        )
         self.fixtures = FixtureStore(fixtures)
         for fixture in fixtures:  # a model a fixture names is a model the fake knows
             for model in fixture.models:

@@ -89,6 +89,9 @@ def load_documents(path: str | Path) -> list[Any]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None and context_mark.line + 1 != line:
+            problem += f" ({context} at line {context_mark.line + 1})"
         raise SourceError(path, line, f"invalid YAML: {problem}") from None
 
 
