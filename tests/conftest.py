@@ -9,19 +9,23 @@ from openai import AsyncOpenAI, OpenAI
 from mockserver import Config
 from mockserver.contracts import Contracts
 
+from .support.audit import problems
 from .support.server import RunningServer
+
+_SESSION: list[RunningServer] = []
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[RunningServer]:
     """The fake with its defaults: bundled fixtures, synthesis on a miss."""
     with RunningServer(Config()) as running:
+        _SESSION.append(running)
         yield running
 
 
 @pytest.fixture
 def make_server() -> Iterator[Any]:
-    """Start a fake with a config of the test's own; stopped when the test ends."""
+    """Start a fake with a config of the test's own; stopped (and audited) when the test ends."""
     started: list[RunningServer] = []
 
     def start(config: Config | None = None, **changes: Any) -> RunningServer:
@@ -30,8 +34,18 @@ def make_server() -> Iterator[Any]:
         return running
 
     yield start
+    found = [p for running in started for p in problems(running.audit.drain())]
     for running in started:
         running.stop()
+    assert not found, "responses that break the contracts:\n" + "\n".join(found[:20])
+
+
+@pytest.fixture(autouse=True)
+def audit_responses() -> Iterator[None]:
+    """After each test, every body the session server sent must satisfy contracts/ and the SDK."""
+    yield
+    found = [p for running in _SESSION for p in problems(running.audit.drain())]
+    assert not found, "responses that break the contracts:\n" + "\n".join(found[:20])
 
 
 @pytest.fixture

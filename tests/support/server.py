@@ -10,14 +10,17 @@ import uvicorn
 
 from mockserver import Config, create_app
 
+from .audit import Audit
+
 
 class RunningServer:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
         self.app = create_app(self.config)
         self.runtime = self.app.state.runtime
+        self.audit = Audit(self.app)
         uv_config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, loop="asyncio", http="httptools",
+            self.audit, host="127.0.0.1", port=0, loop="asyncio", http="httptools",
             log_level="warning", lifespan="off", server_header=False,
         )
         self.server = uvicorn.Server(uv_config)

@@ -1,0 +1,106 @@
+"""Every body the fake sends during the tests is checked against contracts/ and the SDK's types.
+
+The test servers run behind `Audit`, an ASGI wrapper that keeps a copy of each
+response; after every test the copies are validated, so a shape regression fails
+the test that provoked it even if that test only looked at one field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.contracts import Contracts
+
+_CONTRACTS: Contracts | None = None
+
+
+def contracts() -> Contracts:
+    global _CONTRACTS
+    if _CONTRACTS is None:
+        _CONTRACTS = Contracts()
+    return _CONTRACTS
+
+
+@dataclass
+class Sent:
+    method: str
+    path: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+class Audit:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sent: list[Sent] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        record = Sent(scope["method"], scope["path"], 0, "", b"")
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+                headers = dict(message.get("headers") or [])
+                record.content_type = headers.get(b"content-type", b"").decode()
+            elif message["type"] == "http.response.body":
+                record.body += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            self.sent.append(record)
+
+    def drain(self) -> list[Sent]:
+        sent, self.sent = self.sent, []
+        return sent
+
+
+def schema_for(record: Sent) -> tuple[str | None, Any]:
+    """The contract and SDK type a response must satisfy (None when it has no contract)."""
+    from openai.types import CreateEmbeddingResponse, Model, ModelDeleted
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    path = record.path.split("/v1", 1)[-1] if "/v1/" in record.path else record.path
+    if record.status >= 400:
+        return "error.response", None
+    if path.endswith("/chat/completions"):
+        if record.content_type.startswith("text/event-stream"):
+            return "chat.completions.create.chunk", ChatCompletionChunk
+        return "chat.completions.create.response", ChatCompletion
+    if path.endswith("/embeddings"):
+        return "embeddings.create.response", None if b'"embedding": "' in record.body else CreateEmbeddingResponse
+    if path == "/models":
+        return "models.list.response", None
+    if path.startswith("/models/"):
+        return ("models.delete.response", ModelDeleted) if record.method == "DELETE" else ("models.retrieve.response", Model)
+    return None, None
+
+
+def problems(records: list[Sent]) -> list[str]:
+    found = []
+    for record in records:
+        name, sdk_type = schema_for(record)
+        if name is None or not record.body or not record.content_type.startswith(("application/json", "text/event-stream")):
+            continue
+        if record.content_type.startswith("text/event-stream"):
+            values = [json.loads(frame[6:]) for frame in record.body.decode().split("\n\n")
+                      if frame.startswith("data: ") and frame != "data: [DONE]"]
+        else:
+            values = [json.loads(record.body)]
+        for value in values:
+            if name == "chat.completions.create.chunk" and "error" in value:
+                continue  # an error event mid-stream has no chunk shape
+            for problem in contracts().problems(name, value):
+                found.append(f"{record.method} {record.path} -> {record.status}: {name}: {problem}")
+            if sdk_type is not None:
+                try:
+                    sdk_type.model_validate(value)
+                except Exception as exc:  # noqa: BLE001 - reported as a test failure
+                    found.append(f"{record.method} {record.path}: the SDK's {sdk_type.__name__} rejects it: {exc}")
+    return found
