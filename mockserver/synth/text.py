@@ -26,7 +26,7 @@ _NAMES = ("Paris", "Tokyo", "Lisbon", "Nairobi", "Montréal", "Zürich", "São P
 
 def sentence(rng: random.Random, words: int | None = None) -> str:
     count = words or rng.randint(6, 16)
-    picked = [rng.choice(_WORDS) for _ in range(count)]
+    picked = rng.choices(_WORDS, k=count)
     if rng.random() < 0.2:
         picked[rng.randrange(count)] = rng.choice(_NAMES)
     if count > 8 and rng.random() < 0.3:
@@ -40,4 +40,4 @@ def paragraph(rng: random.Random, sentences: int | None = None) -> str:
 
 
 def words(rng: random.Random, low: int = 1, high: int = 3) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(low, high)))
+    return " ".join(rng.choices(_WORDS, k=rng.randint(low, high)))
