@@ -65,21 +65,36 @@ def describe(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def type_name(value: Any) -> str:
-    """The article-and-noun the real API uses for a JSON value's type."""
+TYPE_PHRASE = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a decimal",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+}
+
+
+def json_type(value: Any) -> str:
+    """A Python value's JSON Schema type (`true` is a boolean, not an integer)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return "boolean"
     if isinstance(value, int):
-        return "an integer"
+        return "integer"
     if isinstance(value, float):
-        return "a decimal"
+        return "number"
     if isinstance(value, str):
-        return "a string"
+        return "string"
     if isinstance(value, list):
-        return "an array"
-    return "an object"
+        return "array"
+    return "object"
+
+
+def type_name(value: Any) -> str:
+    """The article-and-noun the real API uses for a JSON value's type."""
+    return TYPE_PHRASE.get(json_type(value), "null")
 
 
 def quoted_list(values: Iterable[Any]) -> str:
@@ -167,41 +182,24 @@ def out_of_range(param: str, value: Any, limit: Any, *, above: bool, integer: bo
     )
 
 
-def array_length(param: str, length: int, limit: int, *, too_long: bool) -> OpenAIError:
+def length_error(param: str, kind: str, length: int, limit: int, *, too_long: bool) -> OpenAIError:
+    """An array or string outside its length bounds (`kind` is "array" or "string")."""
     if length == 0 and not too_long:
         return OpenAIError(
             400,
-            f"Invalid '{param}': empty array. Expected an array with minimum length {limit}, "
-            "but got an empty array instead.",
+            f"Invalid '{param}': empty {kind}. Expected {'an' if kind == 'array' else 'a'} {kind} with minimum "
+            f"length {limit}, but got an empty {kind} instead.",
             param=param,
-            code="empty_array",
+            code=f"empty_{kind}",
         )
     side, bound = ("too long", "maximum") if too_long else ("too short", "minimum")
+    article = "an" if kind == "array" else "a"
     return OpenAIError(
         400,
-        f"Invalid '{param}': array {side}. Expected an array with {bound} length {limit}, "
-        f"but got an array with length {length} instead.",
+        f"Invalid '{param}': {kind} {side}. Expected {article} {kind} with {bound} length {limit}, "
+        f"but got {article} {kind} with length {length} instead.",
         param=param,
-        code=f"array_{'above_max' if too_long else 'below_min'}_length",
-    )
-
-
-def string_length(param: str, length: int, limit: int, *, too_long: bool) -> OpenAIError:
-    if length == 0 and not too_long:
-        return OpenAIError(
-            400,
-            f"Invalid '{param}': empty string. Expected a string with minimum length {limit}, "
-            "but got an empty string instead.",
-            param=param,
-            code="empty_string",
-        )
-    side, bound = ("too long", "maximum") if too_long else ("too short", "minimum")
-    return OpenAIError(
-        400,
-        f"Invalid '{param}': string {side}. Expected a string with {bound} length {limit}, "
-        f"but got a string with length {length} instead.",
-        param=param,
-        code=f"string_{'above_max' if too_long else 'below_min'}_length",
+        code=f"{kind}_{'above_max' if too_long else 'below_min'}_length",
     )
 
 

@@ -21,17 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors
-from .errors import OpenAIError
-
-_TYPE_PHRASE = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a decimal",
-    "boolean": "a boolean",
-    "object": "an object",
-    "array": "an array",
-}
-
+from .errors import TYPE_PHRASE as _TYPE_PHRASE
+from .errors import OpenAIError, json_type
 
 @dataclass
 class Problem:
@@ -80,10 +71,9 @@ def modern_error(p: Problem, top_level_unknown: str) -> OpenAIError:
         return errors.invalid_value(param, p.value, p.options)
     if p.kind == "range":
         return errors.out_of_range(param, p.value, p.limit, above=p.above, integer=p.integer)
-    if p.kind == "items":
-        return errors.array_length(param, len(p.value), p.limit, too_long=p.above)
-    if p.kind == "length":
-        return errors.string_length(param, len(p.value), p.limit, too_long=p.above)
+    if p.kind in ("items", "length"):
+        kind = "array" if p.kind == "items" else "string"
+        return errors.length_error(param, kind, len(p.value), p.limit, too_long=p.above)
     if p.kind == "pattern":
         return errors.invalid_request(
             f"Invalid '{param}': string does not match pattern. Expected a string that matches the pattern '{p.limit}'.",
@@ -131,22 +121,6 @@ def _py(value: Any) -> str:
 
 
 # --- the walk ---------------------------------------------------------------------------
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def type_matches(expected: str | list, value: Any) -> bool:
