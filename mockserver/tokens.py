@@ -57,6 +57,15 @@ ENCODINGS: dict[str, dict[str, Any]] = {
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
+# Fitted to the recordings' usage (openai-dotnet ChatToolTests, ChatTests): tool
+# definitions cost their TypeScript-like rendering plus 9 tokens (4 when appended to a
+# system message), each tool call in the history its name and arguments plus 9 (10 more
+# for a parallel group), a response schema its JSON, name and description plus 6.
+TOOLS_ALONE = 9
+TOOLS_IN_SYSTEM = 4
+TOOL_CALL_OVERHEAD = 9
+PARALLEL_CALLS_OVERHEAD = 10
+SCHEMA_OVERHEAD = 6
 # Stand-in ids for the framing tokens, so a prompt's token list has its true length.
 _FRAME = -1
 
@@ -143,12 +152,26 @@ class Tokenizer:
     def truncate(self, text: str, limit: int, encoding: str = "o200k_base") -> str:
         return "".join(self.pieces(text, encoding)[:limit])
 
-    def chat_prompt(self, messages: list, tools: list | None = None, encoding: str = "o200k_base") -> list[int]:
-        """The prompt's tokens in order: framing, roles, contents, tool definitions."""
+    def chat_prompt(
+        self, messages: list, tools: list | None = None, encoding: str = "o200k_base", response_format: Any = None
+    ) -> list[int]:
+        """The prompt's tokens in order: framing, roles, contents, tool definitions, schema.
+
+        Plain messages count exactly as the real API reports them (checked against the
+        recordings); tool definitions, tool calls and response schemas are rendered into
+        the prompt by the real API in ways not published, and are counted within a few
+        tokens of the recorded usage.
+        """
         encode = self.encoder(encoding).encode_ordinary
         tokens: list[int] = []
+        has_system = any(isinstance(m, dict) and m.get("role") in ("system", "developer") for m in messages)
         if tools:
-            tokens += [_FRAME] * TOKENS_PER_MESSAGE + encode(render_tools(tools))
+            tokens += encode(render_tools(tools)) + [_FRAME] * (TOOLS_IN_SYSTEM if has_system else TOOLS_ALONE)
+        if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+            spec = response_format.get("json_schema") or {}
+            tokens += encode(orjson.dumps(spec.get("schema") or {}).decode())
+            tokens += encode(str(spec.get("name") or "")) + encode(str(spec.get("description") or ""))
+            tokens += [_FRAME] * SCHEMA_OVERHEAD
         for message in messages:
             if not isinstance(message, dict):
                 continue
@@ -156,9 +179,20 @@ class Tokenizer:
             for key, value in message.items():
                 if key == "name":
                     tokens.append(_FRAME)
-                tokens += _value_tokens(encode, value)
+                if key == "tool_calls" and isinstance(value, list):
+                    tokens += _tool_call_tokens(encode, value)
+                elif key != "tool_call_id":
+                    tokens += _value_tokens(encode, value)
         tokens += [_FRAME] * REPLY_PRIMING
         return tokens
+
+
+def _tool_call_tokens(encode, calls: list) -> list[int]:
+    out: list[int] = [_FRAME] * (PARALLEL_CALLS_OVERHEAD if len(calls) > 1 else 0)
+    for call in calls:
+        fn = (call.get("function") or {}) if isinstance(call, dict) else {}
+        out += encode(str(fn.get("name") or "")) + encode(str(fn.get("arguments") or "")) + [_FRAME] * TOOL_CALL_OVERHEAD
+    return out
 
 
 def _value_tokens(encode, value: Any) -> list[int]:

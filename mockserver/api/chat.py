@@ -33,7 +33,9 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if not runtime.config.lenient:
         check_model_rules(spec, body)
         check_request_rules(body)
-    prompt = runtime.tokenizer.chat_prompt(body["messages"], body.get("tools") or body.get("functions"), spec.encoding)
+    prompt = runtime.tokenizer.chat_prompt(
+        body["messages"], body.get("tools") or body.get("functions"), spec.encoding, body.get("response_format")
+    )
     budget = body.get("max_completion_tokens") or body.get("max_tokens")
     if not runtime.config.lenient:
         check_lengths(spec, len(prompt), budget, body)
