@@ -42,6 +42,10 @@ class ModelSpec:
     dimensions: int | None = None
     custom_dimensions: bool = True
     max_input_tokens: int | None = None
+    # What the recordings show: reasoning and special models send no `choices[].logprobs`
+    # key at all, and gpt-5, gpt-4 and gpt-3.5 send `system_fingerprint: null`.
+    logprobs_field: bool = True
+    fingerprint: str | None = "fp"  # "fp": fp_ + 10 hex; None: null; "": empty string
 
     def accepts_sampling(self, effort: str | None) -> bool:
         if not self.reasoning:
@@ -49,8 +53,9 @@ class ModelSpec:
         return self.sampling_when_no_reasoning and effort == "none"
 
 
-_REASONING_O = dict(reasoning=True, context_window=200_000, max_output=100_000, efforts=EFFORTS_O, default_effort="medium")
-_GPT5 = dict(reasoning=True, context_window=400_000, max_output=128_000, verbosity=True)
+_REASONING_O = dict(reasoning=True, context_window=200_000, max_output=100_000, efforts=EFFORTS_O, default_effort="medium",
+                    logprobs_field=False)
+_GPT5 = dict(reasoning=True, context_window=400_000, max_output=128_000, verbosity=True, logprobs_field=False, fingerprint=None)
 
 # (pattern, rules): first match wins. Limits are the published ones for each family.
 RULES: list[tuple[str, dict]] = [
@@ -66,16 +71,24 @@ RULES: list[tuple[str, dict]] = [
     (r"^gpt-5\.1", dict(_GPT5, efforts=EFFORTS_GPT51, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
     (r"^gpt-(5\.\d+|6)", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
     (r"^gpt-4\.1", dict(context_window=1_047_576, max_output=32_768, extended_cache=True)),
-    (r"^gpt-4o(-mini)?-search", dict(sampling=False)),
-    (r"^(gpt-4o|chatgpt-4o|gpt-audio|gpt-4o-mini)", dict(context_window=128_000, max_output=16_384)),
+    (r"^gpt-4o(-mini)?-search", dict(sampling=False, logprobs_field=False, fingerprint="")),
+    (r"^(gpt-audio|gpt-4o(-mini)?-audio)", dict(logprobs_field=False)),
+    (r"^(gpt-4o|chatgpt-4o|gpt-4o-mini)", dict(context_window=128_000, max_output=16_384)),
     (r"^gpt-4-32k", dict(context_window=32_768, max_output=8_192, encoding="cl100k_base")),
     (r"^gpt-4-(turbo|\d{4}-preview|vision)", dict(context_window=128_000, max_output=4_096, encoding="cl100k_base")),
-    (r"^gpt-4", dict(context_window=8_192, max_output=8_192, encoding="cl100k_base")),
+    (r"^gpt-4", dict(context_window=8_192, max_output=8_192, encoding="cl100k_base", fingerprint=None)),
     (r"^gpt-3\.5-turbo-instruct", dict(family="completion", context_window=4_096, max_output=4_096, encoding="cl100k_base")),
-    (r"^gpt-3\.5", dict(context_window=16_385, max_output=4_096, encoding="cl100k_base")),
+    (r"^gpt-3\.5", dict(context_window=16_385, max_output=4_096, encoding="cl100k_base", fingerprint=None)),
     (r"^(davinci|babbage)-002", dict(family="completion", context_window=16_384, max_output=16_384, encoding="cl100k_base")),
 ]
 _COMPILED = [(re.compile(pattern), rules) for pattern, rules in RULES]
+# Aliases whose snapshot is not the latest dated one the SDK lists (recorded `model` values).
+SNAPSHOTS = {
+    "gpt-4o": "gpt-4o-2024-08-06",
+    "gpt-4o-audio-preview": "gpt-4o-audio-preview-2024-12-17",
+    "gpt-4": "gpt-4-0613",
+    "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
+}
 _FINE_TUNED = re.compile(r"^ft:(?P<base>[^:]+):(?P<org>[^:]*):(?P<suffix>[^:]*):(?P<job>[^:]+)$")
 _DATED = re.compile(r"-(\d{4})-(\d{2})-(\d{2})$")
 
@@ -146,7 +159,7 @@ class Catalog:
     def snapshot(self, model_id: str) -> str:
         """The dated snapshot an alias answers as (`gpt-4o-mini` → `gpt-4o-mini-2024-07-18`),
         as the real API reports `model`; the latest one the SDK lists."""
-        found = self._snapshots.get(model_id)
+        found = self._snapshots.get(model_id) or SNAPSHOTS.get(model_id)
         if found is None:
             dated = [m for m in self.models if m.startswith(model_id + "-") and _DATED.fullmatch(m[len(model_id):])]
             found = self._snapshots[model_id] = max(dated, key=lambda m: m[-10:]) if dated else model_id

@@ -10,6 +10,7 @@ answer a streaming request and a recorded stream can answer a plain one. Key ord
 
 and a stream is a role chunk, content (or tool-argument) deltas about a token each,
 a finish chunk, the usage chunk when `stream_options.include_usage`, then `[DONE]`.
+Each chunk's `obfuscation` pads it to a multiple of 16 bytes, as the real API's do.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Callable
 import orjson
 
 from .fixtures import Frame
-from .streaming import DONE, frame
+from .streaming import DONE
 
 _OBFUSCATION = string.ascii_letters + string.digits
 
@@ -49,6 +50,8 @@ class Completion:
     service_tier: str | None = "default"
     system_fingerprint: str | None = None
     extra: dict = field(default_factory=dict)  # fields a replayed body carries that we keep as they are
+    memoizable: bool = False  # its chunks depend only on the request bytes (not a converted fixture)
+    logprobs_field: bool = True  # reasoning and special models omit `choices[].logprobs` entirely
 
 
 def usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 0, accepted: int = 0, rejected: int = 0) -> dict:
@@ -71,7 +74,7 @@ def usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 0, 
 
 def body(c: Completion) -> dict:
     out: dict[str, Any] = {"id": c.id, "object": "chat.completion", "created": c.created, "model": c.model}
-    out["choices"] = [_choice_body(i, choice) for i, choice in enumerate(c.choices)]
+    out["choices"] = [_choice_body(i, choice, c.logprobs_field) for i, choice in enumerate(c.choices)]
     out["usage"] = c.usage
     out["service_tier"] = c.service_tier
     out["system_fingerprint"] = c.system_fingerprint
@@ -79,7 +82,12 @@ def body(c: Completion) -> dict:
     return out
 
 
-def _choice_body(index: int, choice: Choice) -> dict:
+def body_bytes(c: Completion) -> bytes:
+    """The real API pretty-prints completion bodies (two spaces) and ends them with a newline."""
+    return orjson.dumps(body(c), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def _choice_body(index: int, choice: Choice, logprobs_field: bool) -> dict:
     message: dict[str, Any] = {"role": "assistant", "content": choice.content}
     if choice.tool_calls:
         message["tool_calls"] = choice.tool_calls
@@ -89,8 +97,13 @@ def _choice_body(index: int, choice: Choice) -> dict:
     if choice.audio is not None:
         message["audio"] = choice.audio
     message["annotations"] = choice.annotations
-    logprobs = {"content": choice.logprobs, "refusal": None} if choice.logprobs is not None else None
-    return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": choice.finish_reason}
+    out: dict[str, Any] = {"index": index, "message": message}
+    if choice.logprobs is not None:
+        out["logprobs"] = {"content": choice.logprobs, "refusal": None}
+    elif logprobs_field:
+        out["logprobs"] = None
+    out["finish_reason"] = choice.finish_reason
+    return out
 
 
 # --- as a stream --------------------------------------------------------------------
@@ -104,64 +117,113 @@ def chunks(
     obfuscation: random.Random | None,
 ) -> list[bytes]:
     """Every SSE frame of the stream, `[DONE]` included; `split` cuts text into tokens."""
+    head = chunk_head(c)
+    events = stream_events(c, split, head_length=len(head), include_usage=include_usage, obfuscation=obfuscation)
+    return frames(c, head, events, include_usage=include_usage, obfuscation=obfuscation)
+
+
+def chunk_head(c: Completion) -> bytes:
+    """Every chunk's JSON up to its choices: the fields all chunks share."""
     head = {"id": c.id, "object": "chat.completion.chunk", "created": c.created, "model": c.model,
             "service_tier": c.service_tier, "system_fingerprint": c.system_fingerprint}
-    lanes = [_choice_events(i, choice, split) for i, choice in enumerate(c.choices)]
-    events: list[dict] = []
+    return orjson.dumps(head)[:-1] + b',"choices":['
+
+
+def stream_events(
+    c: Completion,
+    split: Callable[[str], list[str]],
+    *,
+    head_length: int,
+    include_usage: bool,
+    obfuscation: random.Random | None,
+) -> list[bytes]:
+    """Each chunk's bytes after its head, up to the end of its frame (the usage chunk
+    excepted): everything of a stream that depends on the request, not on its id."""
+    lanes = [_choice_events(i, choice, split, c.logprobs_field) for i, choice in enumerate(c.choices)]
+    events: list[bytes] = []
     # Several choices interleave as the real API sends them, one step of each in turn.
     for step in range(max((len(lane) for lane in lanes), default=0)):
         events.extend(lane[step] for lane in lanes if step < len(lane))
-    frames = []
-    for event in events:
-        chunk = dict(head)
-        chunk["choices"] = [event]
-        frames.append(_frame(chunk, include_usage, None, obfuscation))
+    usage_null = b',"usage":null' if include_usage else b""
+    return [_close(event + b"]" + usage_null, head_length, obfuscation) for event in events]
+
+
+def frames(c: Completion, head: bytes, events: list[bytes], *, include_usage: bool, obfuscation: random.Random | None) -> list[bytes]:
+    """The stream's SSE frames: the chunk head spliced before each event, then the usage
+    chunk (its usage is this request's: cached tokens change from call to call)."""
+    prefix = b"data: " + head
+    out = [prefix + event for event in events]
     if include_usage:
-        chunk = dict(head)
-        chunk["choices"] = []
-        frames.append(_frame(chunk, True, c.usage, obfuscation))
-    frames.append(DONE)
-    return frames
+        out.append(prefix + _close(b'],"usage":' + orjson.dumps(c.usage), len(head), obfuscation))
+    out.append(DONE)
+    return out
 
 
-def _frame(chunk: dict, include_usage: bool, usage_value: dict | None, obfuscation: random.Random | None) -> bytes:
-    if include_usage:
-        chunk["usage"] = usage_value
-    if obfuscation is not None:
-        chunk["obfuscation"] = "".join(obfuscation.choice(_OBFUSCATION) for _ in range(obfuscation.randint(0, 12)))
-    return frame(orjson.dumps(chunk))
+# Byte -> letter or digit, so random bytes become an obfuscation string in one C call.
+_TO_ALNUM = bytes(_OBFUSCATION[b % len(_OBFUSCATION)].encode()[0] for b in range(256))
 
 
-def _choice_events(index: int, choice: Choice, split: Callable[[str], list[str]]) -> list[dict]:
-    def event(delta: dict, finish: str | None = None, logprobs: Any = None) -> dict:
-        return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+def _close(body: bytes, head_length: int, obfuscation: random.Random | None) -> bytes:
+    """End a chunk: `obfuscation` pads it so that the chunk without the padding member,
+    plus the padding's length, is a multiple of 16 bytes (the rule every recorded real
+    chunk follows), then `}` and the frame's blank line."""
+    if obfuscation is None:
+        return body + b"}\n\n"
+    length = (-(head_length + len(body) + 1)) % 16
+    padding = obfuscation.randbytes(length).translate(_TO_ALNUM)
+    return body + b',"obfuscation":"' + padding + b'"}\n\n'
 
-    calls_only = choice.content is None and (choice.tool_calls or choice.function_call)
-    role: dict[str, Any] = {"role": "assistant", "content": None if calls_only else ""}
-    if not calls_only:
-        role["refusal"] = None
-    events = [event(role)]
+
+def _choice_events(index: int, choice: Choice, split: Callable[[str], list[str]], logprobs_field: bool) -> list[bytes]:
+    """One choice's chunks, each the JSON of one `choices[]` entry (spliced as bytes)."""
+    opening = b'{"index":%d,"delta":' % index
+    null_logprobs = b',"logprobs":null' if logprobs_field else b""
+
+    def event(delta: Any, finish: str | None = None, logprobs: Any = None) -> bytes:
+        delta_json = delta if isinstance(delta, bytes) else orjson.dumps(delta)
+        lp = null_logprobs if logprobs is None else b',"logprobs":' + orjson.dumps(logprobs)
+        return opening + delta_json + lp + b',"finish_reason":' + orjson.dumps(finish) + b"}"
+
+    calls = [_call_parts(n, call) for n, call in enumerate(choice.tool_calls)]
+    if choice.content is None and calls:
+        # The real API opens with the role and the first call's header in one chunk.
+        first_header, first_pieces = calls[0]
+        events = [event({"role": "assistant", "content": None, "tool_calls": [first_header], "refusal": None})]
+        events += [event(piece) for piece in first_pieces(split)]
+        calls = calls[1:]
+    elif choice.content is None and choice.function_call is not None:
+        events = [event({"role": "assistant", "content": None})]
+    else:
+        events = [event({"role": "assistant", "content": "", "refusal": None})]
     if choice.content:
         tokens = choice.logprobs or []
         for i, piece in enumerate(split(choice.content)):
             lp = {"content": [tokens[i]], "refusal": None} if i < len(tokens) else None
-            events.append(event({"content": piece}, logprobs=lp))
+            events.append(event(b'{"content":' + orjson.dumps(piece) + b"}", logprobs=lp))
     if choice.refusal:
-        events.extend(event({"refusal": piece}) for piece in split(choice.refusal))
-    for n, call in enumerate(choice.tool_calls):
-        fn = call.get("function") or call.get("custom") or {}
-        kind = call.get("type", "function")
-        key = "arguments" if kind == "function" else "input"
-        opening = {"index": n, "id": call.get("id"), "type": kind, kind: {"name": fn.get("name"), key: ""}}
-        events.append(event({"tool_calls": [opening]}))
-        for piece in split(fn.get(key) or ""):
-            events.append(event({"tool_calls": [{"index": n, kind: {key: piece}}]}))
+        events.extend(event(b'{"refusal":' + orjson.dumps(piece) + b"}") for piece in split(choice.refusal))
+    for header, pieces in calls:
+        events.append(event({"tool_calls": [header]}))
+        events.extend(event(piece) for piece in pieces(split))
     if choice.function_call is not None:
         events.append(event({"function_call": {"name": choice.function_call.get("name"), "arguments": ""}}))
         for piece in split(choice.function_call.get("arguments") or ""):
             events.append(event({"function_call": {"arguments": piece}}))
-    events.append(event({}, finish=choice.finish_reason))
+    events.append(event(b"{}", finish=choice.finish_reason))
     return events
+
+
+def _call_parts(n: int, call: dict) -> tuple[dict, Callable]:
+    """A tool call's header delta (id, type, name, empty arguments), and its fragments."""
+    kind = call.get("type", "function")
+    fn = call.get(kind) or {}
+    key = "arguments" if kind == "function" else "input"
+    header = {"index": n, "id": call.get("id"), "type": kind, kind: {"name": fn.get("name"), key: ""}}
+
+    def pieces(split: Callable[[str], list[str]]) -> list[bytes]:
+        return [orjson.dumps({"tool_calls": [{"index": n, kind: {key: piece}}]}) for piece in split(fn.get(key) or "")]
+
+    return header, pieces
 
 
 # --- from what a fixture holds --------------------------------------------------------

@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         loop="uvloop",
         http="httptools",
         log_level=args.log_level,
+        access_log=False,
         server_header=False,
         lifespan="off",
     )

@@ -29,9 +29,11 @@ class OpenAIError(Exception):
         code: str | None = None,
         headers: Iterable[tuple[str, str]] = (),
         fields: tuple[str, ...] = ("message", "type", "param", "code"),
+        profile: str | None = None,
     ) -> None:
         super().__init__(message)
         self.fields = fields
+        self.profile = profile  # the common headers it goes out with (wire.Exchange.common_headers)
         self.status = status
         self.message = message
         self.type = type
@@ -288,6 +290,7 @@ def missing_api_key() -> OpenAIError:
         "you're accessing the API from your browser and are prompted for a username and password. You can "
         "obtain an API key from https://platform.openai.com/account/api-keys.",
         code="invalid_api_key",
+        profile="auth",
     )
 
 
@@ -298,6 +301,7 @@ def invalid_api_key(key: str) -> OpenAIError:
         f"Incorrect API key provided: {shown}. You can find your API key at "
         "https://platform.openai.com/account/api-keys.",
         code="invalid_api_key",
+        profile="auth",
     )
 
 

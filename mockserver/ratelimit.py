@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .config import RateLimit
 
@@ -21,8 +22,7 @@ DEFAULT_LIMIT = RateLimit(requests_per_minute=30_000, tokens_per_minute=150_000_
 def go_duration(seconds: float) -> str:
     """A duration as Go's time.Duration prints it, which is what the real headers carry."""
     if seconds < 1:
-        ms = round(seconds * 1000)
-        return f"{ms}ms" if ms > 0 else "0s"
+        return _milliseconds(int(seconds * 1000))  # truncated to whole ms, as recorded
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
@@ -31,6 +31,11 @@ def go_duration(seconds: float) -> str:
     if minutes >= 1:
         return f"{int(minutes)}m{text}"
     return text
+
+
+@lru_cache(maxsize=1024)
+def _milliseconds(ms: int) -> str:
+    return f"{ms}ms" if ms > 0 else "0s"
 
 
 @dataclass

@@ -33,6 +33,7 @@ class Operation:
     azure_deployment: bool = False  # also served under /openai/deployments/{deployment}
     unknown_argument: str = "unrecognized"  # how the real API words an unknown top-level field
     error_dialect: str = "modern"  # how it words other schema failures (see schema_errors)
+    header_profile: str = "api"  # the common headers on its answers (wire.Exchange.common_headers)
 
     @property
     def family(self) -> str:

@@ -11,6 +11,7 @@ from .config import Config, ModelEntry
 from .contracts import Contracts, load_model_names
 from .fixtures import FixtureStore, load_fixtures
 from .ids import Ids
+from .lru import LRU
 from .prompt_cache import PromptCache
 from .ratelimit import RateLimits
 from .routing import Operation, all_operations, resolve_endpoint
@@ -41,6 +42,7 @@ class Runtime:
                 if self.catalog.get(model) is None:
                     self.catalog.add(ModelEntry(id=model))
         self.prompt_cache = PromptCache()
+        self.memo = LRU(1024)  # answers already rendered for the same request bytes
         self.rate_limits = RateLimits(config.rate_limits)
         self.organization = b"user-mockserver"
         self.project = b"proj_mockserver"

@@ -25,7 +25,7 @@ def frame(data: bytes, event: str | None = None) -> bytes:
 
 
 async def send_stream(ex: "Exchange", reply: "StreamReply") -> None:
-    await ex.start(reply.status, reply.content_type, reply.headers, None)
+    await ex.start(reply.status, reply.content_type, reply.headers, None, reply.profile)
     send = ex.send
     frames = reply.frames
     if isinstance(frames, list) and not reply.delays:

@@ -9,6 +9,7 @@ background thread and the first request that needs counts waits for it.
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import hashlib
 import threading
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import orjson
+
+from .lru import LRU
 
 # The pre-tokeniser patterns and special tokens of tiktoken_ext.openai_public, kept
 # here because that module only builds encoders from a URL (tests check they agree).
@@ -95,6 +98,8 @@ class Tokenizer:
         self._encoders: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._ready: dict[str, threading.Event] = {}
+        self._prompts = LRU(2048)
+        self._token_text: dict[str, dict[int, str]] = {}  # token id -> its text, per vocabulary
         for name in preload:
             self._start(name)
 
@@ -109,6 +114,9 @@ class Tokenizer:
     def _build(self, name: str, event: threading.Event) -> None:
         try:
             self._encoders[name] = build_encoding(name)
+            # A vocabulary is some 200,000 long-lived objects; keep them out of the cyclic
+            # garbage collector's full passes, which otherwise cost milliseconds each.
+            gc.freeze()
         finally:
             event.set()
 
@@ -135,22 +143,38 @@ class Tokenizer:
     @lru_cache(maxsize=4096)  # noqa: B019 - one Tokenizer per server, kept for its lifetime
     def _pieces(self, text: str, encoding: str) -> tuple[str, ...]:
         encoder = self.encoder(encoding)
+        table = self._token_text.setdefault(encoding, {})
         out: list[str] = []
         pending = b""
-        for chunk in encoder.decode_tokens_bytes(encoder.encode_ordinary(text)):
-            if pending:
-                chunk = pending + chunk
-            try:
-                out.append(chunk.decode("utf-8"))
-                pending = b""
-            except UnicodeDecodeError:
-                pending = chunk
+        for token in encoder.encode_ordinary(text):
+            piece = table.get(token)
+            if piece is None:  # first sight of this token: decode it once
+                raw = encoder.decode_single_token_bytes(token)
+                try:
+                    piece = table[token] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    piece = raw  # part of a multi-byte character: joined with its neighbours
+            if pending or isinstance(piece, bytes):
+                pending += piece if isinstance(piece, bytes) else piece.encode()
+                try:
+                    out.append(pending.decode("utf-8"))
+                    pending = b""
+                except UnicodeDecodeError:
+                    pass
+            else:
+                out.append(piece)
         if pending:
             out.append(pending.decode("utf-8", "replace"))
         return tuple(out)
 
     def truncate(self, text: str, limit: int, encoding: str = "o200k_base") -> str:
         return "".join(self.pieces(text, encoding)[:limit])
+
+    def chat_prompt_for(self, raw_body: bytes, body: dict, encoding: str) -> list[int]:
+        """`chat_prompt` of a request, remembered by its bytes: a suite resends the same requests."""
+        return self._prompts.get((raw_body, encoding), lambda: self.chat_prompt(
+            body["messages"], body.get("tools") or body.get("functions"), encoding, body.get("response_format")
+        ))
 
     def chat_prompt(
         self, messages: list, tools: list | None = None, encoding: str = "o200k_base", response_format: Any = None

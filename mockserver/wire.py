@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 JSON = b"application/json"
+JSON_UTF8 = b"application/json; charset=utf-8"
 EVENT_STREAM = b"text/event-stream; charset=utf-8"
 OPENAI_VERSION = b"2020-10-01"
 
@@ -35,6 +36,7 @@ class Reply:
     headers: Headers = field(default_factory=list)
     content_type: bytes = JSON
     delay: float = 0.0  # seconds before the headers
+    profile: str | None = None  # which common headers (see Exchange.common_headers); None: the operation's
 
     @classmethod
     def json(cls, value: Any, status: int = 200, headers: Headers | None = None) -> "Reply":
@@ -43,7 +45,7 @@ class Reply:
     @classmethod
     def error(cls, err: errors.OpenAIError) -> "Reply":
         extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in err.headers]
-        return cls(err.body(), err.status, extra)
+        return cls(err.body(), err.status, extra, profile=err.profile)
 
 
 @dataclass(slots=True)
@@ -60,6 +62,7 @@ class StreamReply:
     headers: Headers = field(default_factory=list)
     content_type: bytes = EVENT_STREAM
     delay: float = 0.0
+    profile: str | None = None
 
 
 class Exchange:
@@ -139,20 +142,32 @@ class Exchange:
     def processing_ms(self) -> int:
         return max(1, int((time.perf_counter() - self.started) * 1000))
 
-    def common_headers(self, content_type: bytes) -> Headers:
-        """The headers the real API puts on every answer."""
-        return [
+    def common_headers(self, content_type: bytes, profile: str | None = None) -> Headers:
+        """The headers the real API puts on every answer, by profile (as recorded):
+        "api" for the model endpoints, "catalog" for /v1/models (no organization or
+        project), "auth" for a refused key (the gateway answers: no openai-* headers)."""
+        if profile is None:
+            profile = self.operation.header_profile if self.operation is not None else "catalog"
+        if profile == "auth":
+            return [(b"content-type", JSON_UTF8), (b"x-request-id", self.request_id), (b"vary", b"Origin")]
+        headers = [
             (b"content-type", content_type),
             (b"x-request-id", self.request_id),
             (b"openai-version", OPENAI_VERSION),
             (b"openai-processing-ms", str(self.processing_ms()).encode()),
-            (b"openai-organization", self.runtime.organization),
-            (b"openai-project", self.runtime.project),
-            (b"access-control-expose-headers", b"X-Request-ID"),
         ]
+        if profile == "api":
+            headers += [
+                (b"openai-organization", self.runtime.organization),
+                (b"openai-project", self.runtime.project),
+                (b"access-control-expose-headers", b"X-Request-ID"),
+            ]
+        return headers
 
-    async def start(self, status: int, content_type: bytes, extra: Iterable[tuple[bytes, bytes]], length: int | None) -> None:
-        headers = self.common_headers(content_type)
+    async def start(
+        self, status: int, content_type: bytes, extra: Iterable[tuple[bytes, bytes]], length: int | None, profile: str | None = None
+    ) -> None:
+        headers = self.common_headers(content_type, profile)
         headers.extend(extra)
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
@@ -160,7 +175,7 @@ class Exchange:
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
 
     async def send_reply(self, reply: Reply) -> None:
-        await self.start(reply.status, reply.content_type, reply.headers, len(reply.body))
+        await self.start(reply.status, reply.content_type, reply.headers, len(reply.body), reply.profile)
         await self.send({"type": "http.response.body", "body": reply.body})
 
 

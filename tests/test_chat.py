@@ -111,6 +111,37 @@ def test_stream_matches_plain_answer(client, http, contracts):
     assert text == plain.choices[0].message.content
 
 
+def test_obfuscation_pads_chunks_to_sixteen_bytes(http):
+    """The rule every recorded real chunk follows: the chunk without its `obfuscation`
+    member, plus the padding's length, is a multiple of 16 bytes."""
+    for body in ({"stream_options": {"include_usage": True}}, {"n": 2}, {"tools": [WEATHER_TOOL], "messages": [{"role": "user", "content": "weather?"}]}):
+        response = raw_chat(http, **{"model": "gpt-4o-mini", "messages": HELLO, "stream": True, **body})
+        for frame in response.text.split("\n\n")[:-2]:
+            raw = frame[len("data: "):]
+            padding = json.loads(raw)["obfuscation"]
+            member = ',"obfuscation":"' + padding + '"'
+            assert member in raw and len(padding) < 16
+            assert (len(raw.replace(member, "").encode()) + len(padding)) % 16 == 0
+
+
+def test_reasoning_models_shape(http):
+    """gpt-5 sends no `logprobs` key and a null fingerprint; o-series keep an fp_ fingerprint."""
+    body = raw_chat(http, model="gpt-5", messages=HELLO).json()
+    assert "logprobs" not in body["choices"][0] and body["system_fingerprint"] is None
+    chunks = sse_chunks(raw_chat(http, model="gpt-5", messages=HELLO, stream=True))
+    assert all("logprobs" not in c["choices"][0] for c in chunks)
+    o3 = raw_chat(http, model="o3-mini", messages=HELLO).json()
+    assert "logprobs" not in o3["choices"][0] and o3["system_fingerprint"].startswith("fp_")
+    assert o3["model"] == "o3-mini-2025-01-31"
+    legacy = raw_chat(http, model="gpt-3.5-turbo", messages=HELLO).json()
+    assert legacy["system_fingerprint"] is None and legacy["model"] == "gpt-3.5-turbo-0125"
+
+
+def test_body_is_pretty_printed_like_the_real_api(http):
+    response = raw_chat(http, model="gpt-4o-mini", messages=HELLO)
+    assert response.text.startswith('{\n  "id": "chatcmpl-') and response.text.endswith("}\n")
+
+
 def test_stream_include_usage_and_no_obfuscation(http):
     response = raw_chat(
         http, model="gpt-4o-mini", messages=HELLO, stream=True,
@@ -154,7 +185,9 @@ def test_parallel_tool_calls_and_streamed_arguments(client, http):
     assert len(single.choices[0].message.tool_calls) == 1
 
     chunks = sse_chunks(raw_chat(http, model="gpt-4o", messages=messages, tools=[WEATHER_TOOL, TIME_TOOL], stream=True))
-    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": None}
+    # As recorded: the first chunk carries the role and the first call's header together.
+    first = chunks[0]["choices"][0]["delta"]
+    assert list(first) == ["role", "content", "tool_calls", "refusal"] and first["content"] is None
     deltas = [d for c in chunks for d in c["choices"][0]["delta"].get("tool_calls", [])]
     openings = [d for d in deltas if "id" in d]
     assert [d["index"] for d in openings] == [0, 1]
@@ -183,6 +216,8 @@ def test_tool_choice_is_honoured(client, tool_choice, expect):
         assert calls is None and completion.choices[0].message.content
     else:
         assert [c.function.name for c in calls] == [expect]
+        # A forced function finishes with "stop" in the real API (recorded), "required" with "tool_calls".
+        assert completion.choices[0].finish_reason == ("stop" if isinstance(tool_choice, dict) else "tool_calls")
 
 
 def test_tool_result_gets_a_text_answer(client):

@@ -78,8 +78,11 @@ def test_retrieve_and_errors(client, http, contracts):
     assert response.status_code == 404
     assert response.json() == {"error": {"message": "The model 'fake_id' does not exist", "type": "invalid_request_error",
                                          "param": "model", "code": "model_not_found"}}
-    body = http.get("/v1/models").json()
-    assert contracts.problems("models.list.response", body) == []
+    listing = http.get("/v1/models")
+    assert contracts.problems("models.list.response", listing.json()) == []
+    # As recorded: /v1/models answers carry no organization, project or rate-limit headers.
+    assert "openai-organization" not in listing.headers and "x-ratelimit-limit-requests" not in listing.headers
+    assert listing.headers["openai-version"] == "2020-10-01"
 
 
 def test_delete_fine_tuned_model(client, http):

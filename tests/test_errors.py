@@ -74,6 +74,8 @@ CASES = [
     ("json_object without the word json", "/v1/chat/completions", chat(response_format={"type": "json_object"}), 400, None,
      "messages", "'messages' must contain the word 'json' in some form"),
     ("tool_choice without tools", "/v1/chat/completions", chat(tool_choice="auto"), 400, None, "tool_choice", None),
+    ("web search options on gpt-4o", "/v1/chat/completions", chat(model="gpt-4o", web_search_options={"search_context_size": "low"}),
+     400, None, "web_search_options", "Web search options not supported with this model."),
     ("embeddings bad dimensions", "/v1/embeddings", {"input": "foo", "model": "text-embedding-3-small", "dimensions": -42},
      400, None, None, "-42 is less than the minimum of 1 - 'dimensions'"),
     ("embeddings missing input", "/v1/embeddings", {"model": "text-embedding-3-small"}, 400, None, None,
@@ -156,6 +158,10 @@ def test_auth_required(make_server):
     missing = httpx.post(f"{running.url}/chat/completions", json=chat())
     assert missing.status_code == 401 and missing.json()["error"]["code"] == "invalid_api_key"
     assert missing.json()["error"]["message"].startswith("You didn't provide an API key.")
+    # The gateway answers a refused key, as recorded: no openai-* or rate-limit headers.
+    assert missing.headers["content-type"] == "application/json; charset=utf-8"
+    assert missing.headers["vary"] == "Origin" and missing.headers["x-request-id"].startswith("req_")
+    assert not [h for h in missing.headers if h.startswith(("openai-", "x-ratelimit"))]
     bad = OpenAI(base_url=running.url, api_key="sk-bad-key-000000000000", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as wrong:
         bad.chat.completions.create(**chat())

@@ -33,9 +33,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if not runtime.config.lenient:
         check_model_rules(spec, body)
         check_request_rules(body)
-    prompt = runtime.tokenizer.chat_prompt(
-        body["messages"], body.get("tools") or body.get("functions"), spec.encoding, body.get("response_format")
-    )
+    prompt = runtime.tokenizer.chat_prompt_for(ex.raw_body, body, spec.encoding)
     budget = body.get("max_completion_tokens") or body.get("max_tokens")
     if not runtime.config.lenient:
         check_lengths(spec, len(prompt), budget, body)
@@ -54,7 +52,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if fixture is not None:
         headers = headers + fixture.headers
     if not stream:
-        reply = Reply.json(chat_wire.body(completion), headers=headers)
+        reply = Reply(chat_wire.body_bytes(completion), headers=headers)
         reply.delay = fixture.delay if fixture else 0.0
         reply.status = fixture.status if fixture else 200
         return reply
@@ -109,6 +107,8 @@ def check_model_rules(spec: ModelSpec, body: dict) -> None:
                 if role in ("system", "developer"):
                     param = f"messages[{index}].role"
                     raise errors.unsupported_value(param, f"'{param}' does not support '{role}' with this model.")
+    if body.get("web_search_options") is not None and "search" not in spec.id:
+        raise errors.invalid_request("Web search options not supported with this model.", param="web_search_options")
     verbosity = body.get("verbosity")
     if verbosity not in (None, "medium") and not spec.verbosity:
         raise errors.unsupported_value(
@@ -231,23 +231,36 @@ def replay(ex: Exchange, fixture: FixtureResponse, stream: bool, headers: list) 
         completion = chat_wire.from_body(fixture.body or {})
         spec = requested_model(ex, ex.body["model"], "chat")
         return stream_reply(ex, spec, completion, fixture, headers)
-    return Reply.json(chat_wire.body(chat_wire.from_frames(fixture.frames or [])), fixture.status, headers)
+    return Reply(chat_wire.body_bytes(chat_wire.from_frames(fixture.frames or [])), fixture.status, headers)
 
 
 def stream_reply(ex: Exchange, spec: ModelSpec, completion: Completion, fixture: FixtureResponse | None, headers: list) -> StreamReply:
     options = ex.body.get("stream_options") or {}
+    include_usage = bool(options.get("include_usage"))
+    obfuscate = options.get("include_obfuscation", True)
     seed = request_rng_seed(ex)
-    obfuscation = rng_for(seed, "obfuscation") if options.get("include_obfuscation", True) else None
     tokenizer = ex.runtime.tokenizer
-    frames = chat_wire.chunks(
-        completion,
-        lambda text: tokenizer.pieces(text, spec.encoding),
-        include_usage=bool(options.get("include_usage")),
-        obfuscation=obfuscation,
-    )
+    head = chat_wire.chunk_head(completion)
+
+    def events() -> list[bytes]:
+        return chat_wire.stream_events(
+            completion,
+            lambda text: tokenizer.pieces(text, spec.encoding),
+            head_length=len(head),
+            include_usage=include_usage,
+            obfuscation=rng_for(seed, "obfuscation") if obfuscate else None,
+        )
+
+    # Everything after each chunk's head depends only on the request: reuse it.
+    key = ("stream", ex.raw_body, ex.path_params.get("deployment"), id(fixture), len(head))
+    tails = ex.runtime.memo.get(key, events) if completion.memoizable else events()
+    usage_padding = rng_for(seed, "usage obfuscation") if obfuscate else None
+    frames = chat_wire.frames(completion, head, tails, include_usage=include_usage, obfuscation=usage_padding)
     delays = None
     if fixture is not None and (fixture.chunk_delay or fixture.first_chunk_delay):
         delays = [fixture.first_chunk_delay] + [fixture.chunk_delay] * (len(frames) - 2) + [0.0]
+    elif len(frames) > 1:
+        frames = [b"".join(frames)]  # unpaced: one write
     return StreamReply(frames, delays, headers=headers, delay=fixture.delay if fixture else 0.0)
 
 
@@ -256,7 +269,35 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
     cut to the token budget and stop sequences, with usage from the tokenizer."""
     runtime = ex.runtime
     body = ex.body
-    tokenizer = runtime.tokenizer
+    key = ("choices", ex.raw_body, ex.path_params.get("deployment"), id(fixture))
+    choices, completion_tokens, reasoning_total = runtime.memo.get(key, lambda: plan_choices(ex, spec, fixture))
+    if fixture is not None and fixture.usage is not None:
+        usage = fixture.usage
+    else:
+        tokenizer = runtime.tokenizer
+        cached = runtime.prompt_cache.use(f"{spec.id}|{body.get('prompt_cache_key') or ''}", prompt)
+        prediction = (body.get("prediction") or {}).get("content")
+        rejected = tokenizer.count(text_of(prediction), spec.encoding) if prediction else 0
+        usage = chat_wire.usage(len(prompt), completion_tokens + rejected, cached=cached, reasoning=reasoning_total, rejected=rejected)
+    tier = body.get("service_tier")
+    return Completion(
+        id=runtime.ids.make("chatcmpl-", 29),
+        created=now(),
+        model=runtime.catalog.snapshot(spec.id),
+        choices=choices,
+        usage=usage,
+        service_tier="default" if tier in (None, "auto") else tier,
+        system_fingerprint={"fp": runtime.system_fingerprint, None: None, "": ""}[spec.fingerprint],
+        memoizable=True,
+        logprobs_field=spec.logprobs_field or bool(body.get("logprobs")),
+    )
+
+
+def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None) -> tuple[list[Choice], int, int]:
+    """The choices a request gets, and the completion and reasoning tokens they cost.
+    Depends only on the request (and the fixture step), so it is computed once per body."""
+    body = ex.body
+    tokenizer = ex.runtime.tokenizer
     seed = request_rng_seed(ex)
     ask = ask_from(body)
     effort = body.get("reasoning_effort") or spec.default_effort if spec.reasoning else None
@@ -282,7 +323,9 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
                 choice.finish_reason = "function_call"
             else:
                 choice.tool_calls = calls
-                choice.finish_reason = "tool_calls"
+                # A forced function (`tool_choice` naming one) finishes with "stop", as recorded.
+                forced = isinstance(body.get("tool_choice"), dict) and body["tool_choice"].get("type") != "allowed_tools"
+                choice.finish_reason = "stop" if forced else "tool_calls"
             used = sum(tokenizer.count(c["function"]["name"] + c["function"]["arguments"], spec.encoding) for c in calls)
         else:
             used = 0
@@ -295,15 +338,18 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
                 at = text.find(stop) if stop else -1
                 if at >= 0:
                     text = text[:at]
-            pieces = tokenizer.pieces(text, spec.encoding)
             room = None if budget is None else budget - reasoning
-            if room is not None and len(pieces) > room:
-                pieces = pieces[:room]
-                text = "".join(pieces)
-                choice.finish_reason = "length"
-            used += len(pieces)
-            if body.get("logprobs"):
-                choice.logprobs = token_logprobs(pieces, top_logprobs, rng_for(seed, index, "logprobs"))
+            count = tokenizer.count(text, spec.encoding)
+            if (room is not None and count > room) or body.get("logprobs"):
+                pieces = tokenizer.pieces(text, spec.encoding)
+                if room is not None and count > room:
+                    pieces = pieces[:room]
+                    text = "".join(pieces)
+                    choice.finish_reason = "length"
+                count = len(pieces)
+                if body.get("logprobs"):
+                    choice.logprobs = token_logprobs(pieces, top_logprobs, rng_for(seed, index, "logprobs"))
+            used += count
         if turn.refusal:
             used += tokenizer.count(turn.refusal, spec.encoding)
         if fixture is not None and fixture.finish_reason:
@@ -312,23 +358,7 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
         choices.append(choice)
         completion_tokens += used + reasoning
         reasoning_total += reasoning
-    if fixture is not None and fixture.usage is not None:
-        usage = fixture.usage
-    else:
-        cached = runtime.prompt_cache.use(f"{spec.id}|{body.get('prompt_cache_key') or ''}", prompt)
-        prediction = (body.get("prediction") or {}).get("content")
-        rejected = tokenizer.count(text_of(prediction), spec.encoding) if prediction else 0
-        usage = chat_wire.usage(len(prompt), completion_tokens + rejected, cached=cached, reasoning=reasoning_total, rejected=rejected)
-    tier = body.get("service_tier")
-    return Completion(
-        id=runtime.ids.make("chatcmpl-", 29),
-        created=now(),
-        model=runtime.catalog.snapshot(spec.id),
-        choices=choices,
-        usage=usage,
-        service_tier="default" if tier in (None, "auto") else tier,
-        system_fingerprint=runtime.system_fingerprint,
-    )
+    return choices, completion_tokens, reasoning_total
 
 
 def answer_from_fixture(fixture: FixtureResponse) -> Answer:

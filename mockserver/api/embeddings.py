@@ -52,7 +52,7 @@ async def create(ex: Exchange) -> Reply:
                     f"tokens ({count} in your prompt; 0 for the completion). Please reduce your prompt; or completion length."
                 )
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, sum(counts))
-    headers.append((b"openai-model", spec.id.encode()))
+    headers += [(b"openai-model", spec.id.encode()), (b"access-control-allow-origin", b"*")]
 
     first_text = next((item for item in inputs if isinstance(item, str)), None)
     query = probe(ex, body["model"], first_text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from .. import errors
 from ..catalog import ModelSpec
 from ..routing import Operation
@@ -12,8 +14,13 @@ def model_object(spec: ModelSpec) -> dict:
     return {"id": spec.id, "object": "model", "created": spec.created, "owned_by": spec.owned_by}
 
 
+def pretty(value: dict) -> Reply:
+    """The real /v1/models answers are pretty-printed (two spaces)."""
+    return Reply(orjson.dumps(value, option=orjson.OPT_INDENT_2))
+
+
 async def list_models(ex: Exchange) -> Reply:
-    return Reply.json({"object": "list", "data": [model_object(s) for s in ex.runtime.catalog.listed()]})
+    return pretty({"object": "list", "data": [model_object(s) for s in ex.runtime.catalog.listed()]})
 
 
 async def retrieve_model(ex: Exchange) -> Reply:
@@ -21,7 +28,7 @@ async def retrieve_model(ex: Exchange) -> Reply:
     spec = ex.runtime.catalog.get(model)
     if spec is None:
         raise errors.no_such_model(model)
-    return Reply.json(model_object(spec))
+    return pretty(model_object(spec))
 
 
 async def delete_model(ex: Exchange) -> Reply:
@@ -39,7 +46,7 @@ async def delete_model(ex: Exchange) -> Reply:
 
 
 OPERATIONS = [
-    Operation("models.list", "GET", "/models", list_models),
-    Operation("models.retrieve", "GET", "/models/{model:path}", retrieve_model),
+    Operation("models.list", "GET", "/models", list_models, header_profile="catalog"),
+    Operation("models.retrieve", "GET", "/models/{model:path}", retrieve_model, header_profile="catalog"),
     Operation("models.delete", "DELETE", "/models/{model:path}", delete_model),
 ]
