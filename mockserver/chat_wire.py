@@ -76,7 +76,8 @@ def body(c: Completion) -> dict:
     out: dict[str, Any] = {"id": c.id, "object": "chat.completion", "created": c.created, "model": c.model}
     out["choices"] = [_choice_body(i, choice, c.logprobs_field) for i, choice in enumerate(c.choices)]
     out["usage"] = c.usage
-    out["service_tier"] = c.service_tier
+    if c.service_tier is not None:
+        out["service_tier"] = c.service_tier
     out["system_fingerprint"] = c.system_fingerprint
     out.update(c.extra)
     return out
@@ -124,8 +125,10 @@ def chunks(
 
 def chunk_head(c: Completion) -> bytes:
     """Every chunk's JSON up to its choices: the fields all chunks share."""
-    head = {"id": c.id, "object": "chat.completion.chunk", "created": c.created, "model": c.model,
-            "service_tier": c.service_tier, "system_fingerprint": c.system_fingerprint}
+    head = {"id": c.id, "object": "chat.completion.chunk", "created": c.created, "model": c.model}
+    if c.service_tier is not None:
+        head["service_tier"] = c.service_tier
+    head["system_fingerprint"] = c.system_fingerprint
     return orjson.dumps(head)[:-1] + b',"choices":['
 
 
@@ -185,13 +188,13 @@ def _choice_events(index: int, choice: Choice, split: Callable[[str], list[str]]
         return opening + delta_json + lp + b',"finish_reason":' + orjson.dumps(finish) + b"}"
 
     calls = [_call_parts(n, call) for n, call in enumerate(choice.tool_calls)]
-    if choice.content is None and calls:
-        # The real API opens with the role and the first call's header in one chunk.
-        first_header, first_pieces = calls[0]
-        events = [event({"role": "assistant", "content": None, "tool_calls": [first_header], "refusal": None})]
-        events += [event(piece) for piece in first_pieces(split)]
-        calls = calls[1:]
-    elif choice.content is None and choice.function_call is not None:
+    if choice.content is None and len(calls) == 1:
+        # One call: the real API opens with the role and the call's header in one chunk.
+        header, pieces = calls.pop()
+        events = [event({"role": "assistant", "content": None, "tool_calls": [header], "refusal": None})]
+        events += [event(piece) for piece in pieces(split)]
+    elif choice.content is None and (calls or choice.function_call is not None):
+        # Parallel calls (and legacy functions): a bare role chunk, then each call in turn.
         events = [event({"role": "assistant", "content": None})]
     else:
         events = [event({"role": "assistant", "content": "", "refusal": None})]
@@ -304,3 +307,56 @@ def from_frames(frames: list[Frame]) -> Completion:
         service_tier=head.get("service_tier"),
         system_fingerprint=head.get("system_fingerprint"),
     )
+
+
+# --- Azure OpenAI's variant -------------------------------------------------------------
+# On /openai/deployments/{deployment}/... Azure re-serialises OpenAI's answer: compact
+# JSON with sorted keys, no `service_tier`, content-filter verdicts on the prompt and on
+# every choice, and a stream that opens with a prelude chunk carrying only the prompt's.
+
+_SAFE = {"filtered": False, "severity": "safe"}
+_CLEAN = {"detected": False, "filtered": False}
+CHOICE_FILTERS = {
+    "hate": _SAFE, "protected_material_code": _CLEAN, "protected_material_text": _CLEAN,
+    "self_harm": _SAFE, "sexual": _SAFE, "violence": _SAFE,
+}
+# Azure keeps `prompt_index` first inside each entry, unlike the rest of its sorted output.
+PROMPT_FILTERS = orjson.Fragment(orjson.dumps([{
+    "prompt_index": 0,
+    "content_filter_results": {"hate": _SAFE, "jailbreak": _CLEAN, "self_harm": _SAFE, "sexual": _SAFE, "violence": _SAFE},
+}]))
+
+
+def azure_body_bytes(c: Completion) -> bytes:
+    out = body(c)
+    out.pop("service_tier", None)
+    for choice in out["choices"]:
+        choice.setdefault("logprobs", None)
+        choice["content_filter_results"] = CHOICE_FILTERS
+    out["prompt_filter_results"] = PROMPT_FILTERS
+    return orjson.dumps(out, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def azure_chunks(c: Completion, split: Callable[[str], list[str]], *, include_usage: bool,
+                 obfuscation: random.Random | None) -> list[bytes]:
+    prelude = {"choices": [], "created": 0, "id": "", "model": "", "object": "", "prompt_filter_results": PROMPT_FILTERS}
+    out = [b"data: " + orjson.dumps(prelude, option=orjson.OPT_SORT_KEYS) + b"\n\n"]
+    head = {"created": c.created, "id": c.id, "model": c.model, "object": "chat.completion.chunk",
+            "system_fingerprint": c.system_fingerprint}
+    lanes = [_choice_events(i, choice, split, True) for i, choice in enumerate(c.choices)]
+    events = [orjson.loads(lane[step]) for step in range(max((len(lane) for lane in lanes), default=0))
+              for lane in lanes if step < len(lane)]
+    for event in events:
+        delta = event["delta"]
+        # The role chunk and the finish chunk carry an empty verdict; text chunks a full one.
+        event["content_filter_results"] = {} if ("role" in delta or not delta) else CHOICE_FILTERS
+        chunk = {**head, "choices": [event]}
+        if include_usage:
+            chunk["usage"] = None
+        if obfuscation is not None:
+            chunk["obfuscation"] = obfuscation.randbytes(obfuscation.randrange(16)).translate(_TO_ALNUM).decode()
+        out.append(b"data: " + orjson.dumps(chunk, option=orjson.OPT_SORT_KEYS) + b"\n\n")
+    if include_usage:
+        out.append(b"data: " + orjson.dumps({**head, "choices": [], "usage": c.usage}, option=orjson.OPT_SORT_KEYS) + b"\n\n")
+    out.append(DONE)
+    return out

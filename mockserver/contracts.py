@@ -22,7 +22,10 @@ from .yamlio import SourceError, load_plain
 
 
 def deep_merge(base: Any, overlay: Any) -> Any:
-    """Mappings merge key by key; anything else in the overlay replaces the base."""
+    """Mappings merge key by key; anything else in the overlay replaces the base, and so
+    does a mapping that says `$replace: true` (the way to drop a keyword such as `const`)."""
+    if isinstance(overlay, dict) and overlay.get("$replace") is True:
+        return {k: v for k, v in overlay.items() if k != "$replace"}
     if isinstance(base, dict) and isinstance(overlay, dict):
         merged = dict(base)
         for key, value in overlay.items():

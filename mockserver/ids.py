@@ -29,6 +29,13 @@ class Ids:
     def request_id(self) -> bytes:
         return b"req_%032x" % self._requests.getrandbits(128)
 
+    def uuid(self) -> bytes:
+        """A version-4 UUID (Azure's request ids)."""
+        bits = self._requests.getrandbits(128)
+        value = (bits & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC000 << 48) | (0x8000 << 48)
+        text = b"%032x" % value
+        return b"-".join((text[:8], text[8:12], text[12:16], text[16:20], text[20:]))
+
     def make(self, prefix: str, length: int, alphabet: str = ALPHANUMERIC) -> str:
         digest = self._digest(prefix.encode())
         chars = [alphabet[b % len(alphabet)] for b in (digest * (length // 32 + 1))[:length]]

@@ -145,9 +145,23 @@ class Exchange:
     def common_headers(self, content_type: bytes, profile: str | None = None) -> Headers:
         """The headers the real API puts on every answer, by profile (as recorded):
         "api" for the model endpoints, "catalog" for /v1/models (no organization or
-        project), "auth" for a refused key (the gateway answers: no openai-* headers)."""
+        project), "auth" for a refused key (the gateway answers: no openai-* headers),
+        "azure" for Azure OpenAI's deployment routes."""
         if profile is None:
-            profile = self.operation.header_profile if self.operation is not None else "catalog"
+            if "deployment" in self.path_params:
+                profile = "azure"
+            else:
+                profile = self.operation.header_profile if self.operation is not None else "catalog"
+        if profile == "azure":  # Azure OpenAI's gateway: its own ids and headers, no openai-*
+            request_id = self.runtime.ids.uuid()
+            return [
+                (b"content-type", content_type),
+                (b"x-request-id", request_id),
+                (b"apim-request-id", request_id),
+                (b"x-content-type-options", b"nosniff"),
+                (b"x-ms-region", b"East US 2"),
+                (b"x-ms-rai-invoked", b"true"),
+            ]
         if profile == "auth":
             return [(b"content-type", JSON_UTF8), (b"x-request-id", self.request_id), (b"vary", b"Origin")]
         headers = [

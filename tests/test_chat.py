@@ -185,9 +185,8 @@ def test_parallel_tool_calls_and_streamed_arguments(client, http):
     assert len(single.choices[0].message.tool_calls) == 1
 
     chunks = sse_chunks(raw_chat(http, model="gpt-4o", messages=messages, tools=[WEATHER_TOOL, TIME_TOOL], stream=True))
-    # As recorded: the first chunk carries the role and the first call's header together.
-    first = chunks[0]["choices"][0]["delta"]
-    assert list(first) == ["role", "content", "tool_calls", "refusal"] and first["content"] is None
+    # As recorded: parallel calls open with a bare role chunk, then each call's header.
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": None}
     deltas = [d for c in chunks for d in c["choices"][0]["delta"].get("tool_calls", [])]
     openings = [d for d in deltas if "id" in d]
     assert [d["index"] for d in openings] == [0, 1]
@@ -196,6 +195,15 @@ def test_parallel_tool_calls_and_streamed_arguments(client, http):
         streamed = "".join(d["function"]["arguments"] for d in deltas if d["index"] == index and "id" not in d)
         assert streamed == call.function.arguments
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_single_streamed_call_opens_with_role_and_header(http):
+    """As recorded: one call's header arrives in the first chunk, with the role."""
+    chunks = sse_chunks(raw_chat(http, model="gpt-4o", messages=[{"role": "user", "content": "Weather in Paris?"}],
+                                 tools=[WEATHER_TOOL], stream=True))
+    first = chunks[0]["choices"][0]["delta"]
+    assert list(first) == ["role", "content", "tool_calls", "refusal"] and first["content"] is None
+    assert first["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": ""}
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,8 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if not runtime.config.lenient:
         check_lengths(spec, len(prompt), budget, body)
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, len(prompt) + (budget or 0))
+    if "deployment" in ex.path_params:
+        headers.append((b"x-ms-deployment-name", ex.path_params["deployment"].encode()))
 
     query = probe(ex, body["model"], last_user_text(body["messages"]))
     hit = runtime.fixtures.find(query)
@@ -52,7 +54,8 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if fixture is not None:
         headers = headers + fixture.headers
     if not stream:
-        reply = Reply(chat_wire.body_bytes(completion), headers=headers)
+        render = chat_wire.azure_body_bytes if ex.path_params.get("deployment") else chat_wire.body_bytes
+        reply = Reply(render(completion), headers=headers)
         reply.delay = fixture.delay if fixture else 0.0
         reply.status = fixture.status if fixture else 200
         return reply
@@ -240,6 +243,12 @@ def stream_reply(ex: Exchange, spec: ModelSpec, completion: Completion, fixture:
     obfuscate = options.get("include_obfuscation", True)
     seed = request_rng_seed(ex)
     tokenizer = ex.runtime.tokenizer
+    if ex.path_params.get("deployment"):
+        frames = chat_wire.azure_chunks(
+            completion, lambda text: tokenizer.pieces(text, spec.encoding), include_usage=include_usage,
+            obfuscation=rng_for(seed, "obfuscation") if obfuscate else None,
+        )
+        return StreamReply([b"".join(frames)], headers=headers, delay=fixture.delay if fixture else 0.0)
     head = chat_wire.chunk_head(completion)
 
     def events() -> list[bytes]:
@@ -286,7 +295,7 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
         model=runtime.catalog.snapshot(spec.id),
         choices=choices,
         usage=usage,
-        service_tier="default" if tier in (None, "auto") else tier,
+        service_tier=None if not spec.service_tier_field else "default" if tier in (None, "auto") else tier,
         system_fingerprint={"fp": runtime.system_fingerprint, None: None, "": ""}[spec.fingerprint],
         memoizable=True,
         logprobs_field=spec.logprobs_field or bool(body.get("logprobs")),
@@ -307,10 +316,12 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
     top_logprobs = body.get("top_logprobs") or 0
     choices: list[Choice] = []
     completion_tokens = reasoning_total = 0
+    # The draw for reasoning ignores the effort itself, so more effort means more tokens.
+    effort_draw = rng_for(request_rng_seed(ex, ignore=("reasoning_effort",)), "reasoning")
     for index in range(body.get("n") or 1):
         rng = rng_for(seed, index)
         turn = answer_from_fixture(fixture) if fixture is not None else answer(ask, rng)
-        reasoning = reasoning_tokens(effort, rng) if spec.reasoning else 0
+        reasoning = reasoning_tokens(effort, effort_draw.random()) if spec.reasoning else 0
         choice = Choice(refusal=turn.refusal, finish_reason="stop")
         text = turn.text
         if turn.tool_calls:

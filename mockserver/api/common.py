@@ -72,10 +72,10 @@ DELIVERY_FIELDS = frozenset({
 })
 
 
-def request_rng_seed(ex: Exchange) -> bytes:
+def request_rng_seed(ex: Exchange, ignore: tuple[str, ...] = ()) -> bytes:
     """What makes two requests "the same" for synthesis: the body without delivery
-    options, and the server's seed."""
-    body = {k: v for k, v in ex.body.items() if k not in DELIVERY_FIELDS}
+    options (and `ignore`), and the server's seed."""
+    body = {k: v for k, v in ex.body.items() if k not in DELIVERY_FIELDS and k not in ignore}
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS) + b"|" + str(ex.runtime.config.seed).encode()
 
 

@@ -103,16 +103,18 @@ def output_text(ask: Ask, rng: random.Random) -> str:
     return text.paragraph(rng)
 
 
-# Effort -> range of 64-token blocks. The ranges do not overlap, so for one request
-# more effort always means more reasoning tokens.
-_EFFORT_BLOCKS = {"none": (0, 0), "minimal": (0, 1), "low": (2, 6), "medium": (7, 16),
-                  "high": (17, 40), "xhigh": (41, 80), "max": (81, 160)}
+# Effort -> range of 64-token blocks. Both ends grow with effort and one draw picks the
+# same point in every range, so for one request more effort never means fewer tokens;
+# a simple prompt at low or medium effort often needs a single block, as recorded.
+_EFFORT_BLOCKS = {"none": (0, 0), "minimal": (0, 1), "low": (1, 3), "medium": (1, 8),
+                  "high": (2, 22), "xhigh": (4, 44), "max": (8, 88)}
 
 
-def reasoning_tokens(effort: str | None, rng: random.Random) -> int:
-    """Hidden reasoning grows with effort; the real API reports it in multiples of 64."""
+def reasoning_tokens(effort: str | None, draw: float) -> int:
+    """Hidden reasoning tokens for `effort`; `draw` in [0, 1) comes from the request without
+    its effort. The real API reports them in multiples of 64."""
     low, high = _EFFORT_BLOCKS.get(effort or "none", (0, 0))
-    return 64 * rng.randint(low, high)
+    return 64 * min(high, low + int(draw * (high - low + 1)))
 
 
 def json_dumps(value: Any) -> str:
