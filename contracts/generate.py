@@ -175,7 +175,7 @@ def dump(value: Any) -> str:
 def render_all() -> dict[Path, str]:
     """Every generated file's path and text."""
     files: dict[Path, str] = {}
-    for name, (kind, *types) in SOURCES.items():
+    for name, (_kind, *types) in SOURCES.items():
         files[SCHEMAS / f"{name}.yaml"] = header(", ".join(types)) + dump(build_schema(name))
     models = {family: list(dict.fromkeys(m for src in srcs for m in literal_strings(resolve(src))))
               for family, srcs in MODEL_SOURCES.items()}

@@ -41,7 +41,6 @@ class ModelSpec:
     encoding: str = "o200k_base"
     dimensions: int | None = None
     custom_dimensions: bool = True
-    max_input_tokens: int | None = None
     # What the recordings show: reasoning and special models send no `choices[].logprobs`
     # key at all, and gpt-5, gpt-4 and gpt-3.5 send `system_fingerprint: null`.
     logprobs_field: bool = True

@@ -167,9 +167,6 @@ class Tokenizer:
             out.append(pending.decode("utf-8", "replace"))
         return tuple(out)
 
-    def truncate(self, text: str, limit: int, encoding: str = "o200k_base") -> str:
-        return "".join(self.pieces(text, encoding)[:limit])
-
     def chat_prompt_for(self, raw_body: bytes, body: dict, encoding: str) -> list[int]:
         """`chat_prompt` of a request, remembered by its bytes: a suite resends the same requests."""
         return self._prompts.get((raw_body, encoding), lambda: self.chat_prompt(
@@ -202,7 +199,7 @@ class Tokenizer:
             tokens += [_FRAME] * TOKENS_PER_MESSAGE
             for key, value in message.items():
                 if key == "name":
-                    tokens.append(_FRAME)
+                    tokens += [_FRAME] * TOKENS_PER_NAME
                 if key == "tool_calls" and isinstance(value, list):
                     tokens += _tool_call_tokens(encode, value)
                 elif key != "tool_call_id":

@@ -70,7 +70,7 @@ class Exchange:
 
     __slots__ = (
         "scope", "receive", "send", "runtime", "started", "request_id", "operation",
-        "path_params", "body", "raw_body", "model", "response_status", "_headers", "_query",
+        "path_params", "body", "raw_body", "response_status", "_query",
     )
 
     def __init__(self, scope: dict, receive: Any, send: Any, runtime: "Runtime") -> None:
@@ -84,9 +84,7 @@ class Exchange:
         self.path_params: dict[str, Any] = scope.get("path_params") or {}
         self.body: Any = None
         self.raw_body = b""
-        self.model: str | None = None
         self.response_status = 0
-        self._headers: dict[str, str] | None = None
         self._query: dict[str, Any] | None = None
 
     @property
@@ -96,13 +94,6 @@ class Exchange:
     @property
     def path(self) -> str:
         return self.scope["path"]
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """Request headers, lower-cased names; a repeated header keeps its last value."""
-        if self._headers is None:
-            self._headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]}
-        return self._headers
 
     def header(self, name: bytes) -> bytes | None:
         """One raw header without building the dict (the hot path needs only a few)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from mockserver.catalog import rules_for
 from mockserver.tokens import Tokenizer

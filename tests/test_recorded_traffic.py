@@ -15,7 +15,7 @@ import json
 
 import httpx
 import pytest
-from openai.types import CreateEmbeddingResponse, Model
+from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from mockserver import Config

@@ -10,7 +10,6 @@ import orjson
 from .. import errors
 from ..catalog import ModelSpec
 from ..fixtures import Probe
-from ..ids import rng_for
 from ..wire import Exchange
 
 
@@ -77,10 +76,6 @@ def request_rng_seed(ex: Exchange, ignore: tuple[str, ...] = ()) -> bytes:
     options (and `ignore`), and the server's seed."""
     body = {k: v for k, v in ex.body.items() if k not in DELIVERY_FIELDS and k not in ignore}
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS) + b"|" + str(ex.runtime.config.seed).encode()
-
-
-def choice_rng(seed: bytes, index: int):
-    return rng_for(seed, index)
 
 
 def now() -> int:

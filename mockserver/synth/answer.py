@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
@@ -115,7 +114,3 @@ def reasoning_tokens(effort: str | None, draw: float) -> int:
     its effort. The real API reports them in multiples of 64."""
     low, high = _EFFORT_BLOCKS.get(effort or "none", (0, 0))
     return 64 * min(high, low + int(draw * (high - low + 1)))
-
-
-def json_dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
