@@ -1,0 +1,178 @@
+"""What a chat completion says: a fixture's text or tool calls, or a seeded synthesized
+turn, cut to the token budget and the stop sequences, with usage from the tokenizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import chat_wire
+from ..catalog import ModelSpec
+from ..chat_wire import Choice, Completion
+from ..fixtures import FixtureResponse
+from ..ids import rng_for, token
+from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
+from ..synth.text import words
+from ..wire import Exchange
+from .common import now, request_rng_seed, text_of
+
+
+def last_user_text(messages: list) -> str | None:
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return text_of(message.get("content"))
+    return None
+
+
+def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: FixtureResponse | None) -> Completion:
+    """A complete completion: the fixture's text or tool calls, or a seeded synthesized turn,
+    cut to the token budget and stop sequences, with usage from the tokenizer."""
+    runtime = ex.runtime
+    body = ex.body
+    key = ("choices", ex.raw_body, ex.path_params.get("deployment"), id(fixture))
+    choices, completion_tokens, reasoning_total = runtime.memo.get(key, lambda: plan_choices(ex, spec, fixture))
+    if fixture is not None and fixture.usage is not None:
+        usage = fixture.usage
+    else:
+        tokenizer = runtime.tokenizer
+        cached = runtime.prompt_cache.use(f"{spec.id}|{body.get('prompt_cache_key') or ''}", prompt)
+        prediction = (body.get("prediction") or {}).get("content")
+        rejected = tokenizer.count(text_of(prediction), spec.encoding) if prediction else 0
+        usage = chat_wire.usage(len(prompt), completion_tokens + rejected, cached=cached, reasoning=reasoning_total, rejected=rejected)
+    tier = body.get("service_tier")
+    return Completion(
+        id=runtime.ids.make("chatcmpl-", 29),
+        created=now(),
+        model=runtime.catalog.snapshot(spec.id),
+        choices=choices,
+        usage=usage,
+        service_tier=None if not spec.service_tier_field else "default" if tier in (None, "auto") else tier,
+        system_fingerprint={"fp": runtime.system_fingerprint, None: None, "": ""}[spec.fingerprint],
+        memoizable=True,
+        logprobs_field=spec.logprobs_field or bool(body.get("logprobs")),
+    )
+
+
+def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None) -> tuple[list[Choice], int, int]:
+    """The choices a request gets, and the completion and reasoning tokens they cost.
+    Depends only on the request (and the fixture step), so it is computed once per body."""
+    body = ex.body
+    tokenizer = ex.runtime.tokenizer
+    seed = request_rng_seed(ex)
+    ask = ask_from(body)
+    effort = body.get("reasoning_effort") or spec.default_effort if spec.reasoning else None
+    budget = body.get("max_completion_tokens") or body.get("max_tokens")
+    stops = body.get("stop")
+    stops = [stops] if isinstance(stops, str) else list(stops or [])
+    top_logprobs = body.get("top_logprobs") or 0
+    choices: list[Choice] = []
+    completion_tokens = reasoning_total = 0
+    # The draw for reasoning ignores the effort itself, so more effort means more tokens.
+    effort_draw = rng_for(request_rng_seed(ex, ignore=("reasoning_effort",)), "reasoning")
+    for index in range(body.get("n") or 1):
+        rng = rng_for(seed, index)
+        turn = answer_from_fixture(fixture) if fixture is not None else answer(ask, rng)
+        reasoning = reasoning_tokens(effort, effort_draw.random()) if spec.reasoning else 0
+        choice = Choice(refusal=turn.refusal, finish_reason="stop")
+        text = turn.text
+        if turn.tool_calls:
+            calls = [
+                {"id": call.id or token(rng, "call_", 24), "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+                for call in turn.tool_calls
+            ]
+            if body.get("functions") and not body.get("tools"):
+                choice.function_call = calls[0]["function"]
+                choice.finish_reason = "function_call"
+            else:
+                choice.tool_calls = calls
+                # A forced function (`tool_choice` naming one) finishes with "stop", as recorded.
+                forced = isinstance(body.get("tool_choice"), dict) and body["tool_choice"].get("type") != "allowed_tools"
+                choice.finish_reason = "stop" if forced else "tool_calls"
+            used = sum(tokenizer.count(c["function"]["name"] + c["function"]["arguments"], spec.encoding) for c in calls)
+        else:
+            used = 0
+        if budget is not None and reasoning >= budget:
+            # Reasoning used the whole budget: the real API answers "" with finish_reason "length".
+            reasoning, text, used = budget, "", 0
+            choice.tool_calls, choice.function_call, choice.finish_reason = [], None, "length"
+        if text is not None:
+            for stop in stops:
+                at = text.find(stop) if stop else -1
+                if at >= 0:
+                    text = text[:at]
+            room = None if budget is None else budget - reasoning
+            count = tokenizer.count(text, spec.encoding)
+            if (room is not None and count > room) or body.get("logprobs"):
+                pieces = tokenizer.pieces(text, spec.encoding)
+                if room is not None and count > room:
+                    pieces = pieces[:room]
+                    text = "".join(pieces)
+                    choice.finish_reason = "length"
+                count = len(pieces)
+                if body.get("logprobs"):
+                    choice.logprobs = token_logprobs(pieces, top_logprobs, rng_for(seed, index, "logprobs"))
+            used += count
+        if turn.refusal:
+            used += tokenizer.count(turn.refusal, spec.encoding)
+        if fixture is not None and fixture.finish_reason:
+            choice.finish_reason = fixture.finish_reason
+        choice.content = text
+        choices.append(choice)
+        completion_tokens += used + reasoning
+        reasoning_total += reasoning
+    return choices, completion_tokens, reasoning_total
+
+
+def answer_from_fixture(fixture: FixtureResponse) -> Answer:
+    calls = [ToolCall(c["name"], c["arguments"], c.get("id")) for c in fixture.tool_calls or []]
+    return Answer(text=fixture.content, refusal=fixture.refusal, tool_calls=calls)
+
+
+def ask_from(body: dict) -> Ask:
+    """The chat request, as the family-neutral question the synthesizer answers."""
+    messages = body["messages"]
+    tools: list[Tool] = []
+    for tool in body.get("tools") or []:
+        if tool.get("type") == "custom":
+            custom = tool.get("custom") or {}
+            tools.append(Tool(custom.get("name", ""), custom.get("description", ""), None, custom=True))
+        else:
+            fn = tool.get("function") or {}
+            tools.append(Tool(fn.get("name", ""), fn.get("description", "") or "", fn.get("parameters")))
+    for fn in body.get("functions") or []:
+        tools.append(Tool(fn.get("name", ""), fn.get("description", "") or "", fn.get("parameters")))
+    choice: Any = body.get("tool_choice", body.get("function_call"))
+    if isinstance(choice, dict):
+        if choice.get("type") == "allowed_tools":
+            allowed = {(t.get("function") or {}).get("name") for t in (choice.get("allowed_tools") or {}).get("tools", [])}
+            tools = [t for t in tools if t.name in allowed]
+            choice = (choice.get("allowed_tools") or {}).get("mode", "auto")
+        else:
+            name = (choice.get("function") or choice.get("custom") or {}).get("name") or choice.get("name")
+            choice = f"function:{name}"
+    fmt = body.get("response_format") or {}
+    output = fmt.get("type", "text")
+    last = messages[-1] if messages else {}
+    return Ask(
+        tools=tools,
+        tool_choice=choice or ("auto" if tools else "none"),
+        parallel=body.get("parallel_tool_calls", True) is not False,
+        output=output if output in ("json_object", "json_schema") else "text",
+        schema=(fmt.get("json_schema") or {}).get("schema"),
+        user_text=last_user_text(messages) or "",
+        after_tool_result=isinstance(last, dict) and last.get("role") in ("tool", "function"),
+    )
+
+
+def token_logprobs(pieces: list[str], top: int, rng) -> list[dict]:
+    """Per-token log probabilities: the chosen token first, alternatives less likely."""
+    out = []
+    for piece in pieces:
+        logprob = -round(rng.expovariate(3.0), 6)
+        entry: dict[str, Any] = {"token": piece, "logprob": logprob, "bytes": list(piece.encode())}
+        alternatives = [{"token": piece, "logprob": logprob, "bytes": list(piece.encode())}]
+        for _ in range(max(0, top - 1)):
+            alt = " " + words(rng, 1, 1)
+            alternatives.append({"token": alt, "logprob": round(alternatives[-1]["logprob"] - rng.uniform(0.5, 4), 6), "bytes": list(alt.encode())})
+        entry["top_logprobs"] = alternatives[:top]
+        out.append(entry)
+    return out
