@@ -48,6 +48,8 @@ CASES = [
      "max_tokens", "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."),
     ("temperature on reasoning model", "/v1/chat/completions", chat(model="o4-mini", temperature=0.2), 400, "unsupported_value",
      "temperature", "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported."),
+    ("stop on reasoning model", "/v1/chat/completions", chat(model="gpt-5-mini", stop=["\n"]), 400, "unsupported_parameter",
+     "stop", "Unsupported parameter: 'stop' is not supported with this model."),
     ("logprobs on reasoning model", "/v1/chat/completions", chat(model="gpt-5", logprobs=True), 400, "unsupported_parameter",
      "logprobs", None),
     ("reasoning_effort on gpt-4o", "/v1/chat/completions", chat(reasoning_effort="low"), 400, None, None,

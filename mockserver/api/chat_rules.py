@@ -52,6 +52,8 @@ def check_model_rules(spec: ModelSpec, body: dict) -> None:
             for name in ("logprobs", "top_logprobs"):
                 if body.get(name):
                     raise errors.unsupported_parameter(name)
+            if body.get("stop") is not None:  # widely reported for o-series and gpt-5
+                raise errors.unsupported_parameter("stop")
         if not spec.system_role:
             for index, message in enumerate(body["messages"]):
                 role = message.get("role")
