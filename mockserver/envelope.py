@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -104,6 +104,9 @@ async def read_json(ex: Exchange, op: "Operation") -> None:
         raise errors.invalid_request(
             f"Invalid type for body: expected an object, but got {errors.type_name(body)} instead."
         )
+    # Only a body with that many brackets can be that deep: the walk is for those alone.
+    if raw.count(b"{") + raw.count(b"[") > MAX_NESTING and nesting(body) > MAX_NESTING:
+        raise errors.invalid_request(f"Invalid body: JSON nested more than {MAX_NESTING} levels deep.")
     deployment = ex.path_params.get("deployment")
     if deployment is not None and "model" not in body:
         body["model"] = deployment  # Azure names the model in the URL; the body may omit it
@@ -111,6 +114,20 @@ async def read_json(ex: Exchange, op: "Operation") -> None:
         op.request_schema, body, top_level_unknown=op.unknown_argument, dialect=op.error_dialect
     )
     ex.body = body
+
+
+MAX_NESTING = 100  # deeper bodies are refused: every walk over a body stays far from recursion limits
+
+
+def nesting(value: Any) -> int:
+    """How deep objects and arrays nest in `value` (without recursion, whatever the depth)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 class NotFound:

@@ -116,6 +116,24 @@ def test_body_that_is_not_an_object(http, raw):
     assert response.status_code == 400 and "expected an object" in response.json()["error"]["message"]
 
 
+def nested(depth: int) -> dict:
+    node: dict = {"type": "string"}
+    for _ in range(depth):
+        node = {"type": "array", "items": node}
+    return node
+
+
+@pytest.mark.parametrize("depth", [150, 300, 900])
+def test_deeply_nested_bodies_are_refused_cleanly(http, depth):
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"x": nested(depth)}}}}]
+    response = http.post("/v1/chat/completions", json=chat(tools=tools))
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Invalid body: JSON nested more than 100 levels deep."
+    fine = http.post("/v1/chat/completions", json=chat(tools=[{**tools[0], "function": {**tools[0]["function"], "parameters": {
+        "type": "object", "properties": {"x": nested(60)}}}}]))
+    assert fine.status_code == 200
+
+
 def test_wrong_content_type(http):
     response = http.post("/v1/chat/completions", content=b"model=gpt-4o", headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 400

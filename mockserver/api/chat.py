@@ -50,10 +50,8 @@ async def create(ex: Exchange) -> Reply | StreamReply:
         headers = headers + fixture.headers
     if not stream:
         render = chat_wire.azure_body_bytes if ex.path_params.get("deployment") else chat_wire.body_bytes
-        reply = Reply(render(completion), headers=headers)
-        reply.delay = fixture.delay if fixture else 0.0
-        reply.status = fixture.status if fixture else 200
-        return reply
+        status, delay = (fixture.status, fixture.delay) if fixture else (200, 0.0)
+        return Reply(render(completion), status, headers, delay=delay)
     return stream_reply(ex, spec, completion, fixture, headers)
 
 
@@ -75,12 +73,9 @@ def replay(ex: Exchange, fixture: FixtureResponse, stream: bool, headers: list) 
         frames = [frame(f.data, f.event) for f in fixture.frames]
         if fixture.done and not any(f.data.strip() == b"[DONE]" for f in fixture.frames):
             frames.append(frame(b"[DONE]"))
-        delays = [f.delay for f in fixture.frames]
-        delays[0] = delays[0] or fixture.first_chunk_delay
-        paced = any(delays) or fixture.chunk_delay
-        if fixture.chunk_delay:
-            delays = [d or (fixture.chunk_delay if i else d) for i, d in enumerate(delays)]
-        return StreamReply(frames, delays + [0.0] if paced else None, fixture.status, headers, delay=fixture.delay)
+        # A frame's own delay wins; otherwise the time to first chunk, then between chunks.
+        delays = [f.delay or (fixture.chunk_delay if i else fixture.first_chunk_delay) for i, f in enumerate(fixture.frames)]
+        return StreamReply(frames, delays if any(delays) else None, fixture.status, headers, delay=fixture.delay)
     if stream:
         completion = chat_wire.from_body(fixture.body or {})
         spec = requested_model(ex, ex.body["model"], "chat")
