@@ -279,8 +279,10 @@ def _render_tools(tools: list) -> str:
     return "\n".join(lines)
 
 
-def _ts_type(schema: dict) -> str:
-    if "enum" in schema:
+def _ts_type(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return "any"
+    if isinstance(schema.get("enum"), list):
         return " | ".join(orjson.dumps(v).decode() for v in schema["enum"])
     kind = schema.get("type")
     if kind == "array":

@@ -99,3 +99,35 @@ def test_garbage_bodies_over_http(server, value):
         for path in OPERATIONS.values():
             response = http.post(path, json=value)
             assert response.status_code < 500
+
+
+# --- callers' own JSON Schemas (tool parameters, response formats) -------------------
+
+schema_keywords = st.sampled_from(["type", "properties", "items", "required", "enum", "const", "anyOf", "minimum",
+                                   "maximum", "minItems", "maxItems", "minLength", "pattern", "format", "$ref",
+                                   "additionalProperties", "$defs", "multipleOf", "prefixItems", "allOf"])
+schema_values = st.one_of(
+    st.sampled_from(["object", "array", "string", "integer", "number", "boolean", "null", "#/$defs/x", "#", "date-time", "^a+$", "("]),
+    st.integers(-3, 5), st.booleans(), st.lists(st.sampled_from(["a", "b", 1, None]), max_size=3),
+)
+schemas = st.recursive(
+    st.dictionaries(schema_keywords, schema_values, max_size=4),
+    lambda inner: st.dictionaries(schema_keywords, st.one_of(schema_values, inner, st.dictionaries(st.sampled_from(["a", "b", "x"]), inner, max_size=3), st.lists(inner, max_size=3)), max_size=4),
+    max_leaves=12,
+)
+
+
+@given(schemas, st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_any_caller_schema_is_answered_without_a_server_error(server, schema, strict):
+    """Tool parameters and response schemas are the caller's: any shape gets a 200 or a 400."""
+    with httpx.Client(base_url=server.origin, timeout=10) as http:
+        messages = [{"role": "user", "content": "use the tool, answer in json"}]
+        tool = {"type": "function", "function": {"name": "f", "parameters": schema, "strict": strict}}
+        for body in (
+            {"model": "gpt-4o-mini", "messages": messages, "tools": [tool], "tool_choice": "required"},
+            {"model": "gpt-4o-mini", "messages": messages, "stream": True,
+             "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": schema, "strict": strict}}},
+        ):
+            response = http.post("/v1/chat/completions", json=body)
+            assert response.status_code in (200, 400), response.text

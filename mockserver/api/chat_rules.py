@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import jsonschema_rs
+
 from .. import errors
 from ..catalog import ModelSpec
 from ..errors import quoted_list
@@ -109,6 +113,9 @@ def check_request_rules(body: dict) -> None:
                 )
         for index, tool in enumerate(tools):
             fn = tool.get("function") or {}
+            if tool.get("type") == "function" and "parameters" in fn:
+                check_schema(fn["parameters"], f"function '{fn.get('name')}'", f"tools[{index}].function.parameters",
+                             "invalid_function_parameters")
             if tool.get("type") == "function" and fn.get("strict"):
                 problem = strict_problem(fn.get("parameters", {}))
                 if problem:
@@ -120,6 +127,8 @@ def check_request_rules(body: dict) -> None:
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         spec = fmt.get("json_schema") or {}
+        if "schema" in spec:
+            check_schema(spec["schema"], f"response_format '{spec.get('name')}'", "response_format", "invalid_json_schema")
         if spec.get("strict"):
             problem = strict_problem(spec.get("schema", {}))
             if problem:
@@ -134,6 +143,16 @@ def check_request_rules(body: dict) -> None:
                 "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
                 param="messages",
             )
+
+
+def check_schema(schema: Any, what: str, param: str, code: str) -> None:
+    """A caller's JSON Schema must be one: the real API validates it against the meta-schema."""
+    try:
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as exc:
+        raise errors.invalid_request(f"Invalid schema for {what}: {exc.message}.", param=param, code=code) from None
+    except Exception as exc:  # noqa: BLE001 - e.g. a $ref the validator cannot resolve
+        raise errors.invalid_request(f"Invalid schema for {what}: {exc}.", param=param, code=code) from None
 
 
 def check_lengths(spec: ModelSpec, prompt_tokens: int, budget: int | None, body: dict) -> None:
