@@ -421,3 +421,14 @@ def test_azure_unknown_deployment(http):
 def test_azure_v1_and_openai_v1_routes(server):
     sdk = OpenAI(base_url=f"{server.origin}/openai/v1", api_key="k", max_retries=0)
     assert sdk.chat.completions.create(model="gpt-4o-mini", messages=HELLO).choices[0].message.content
+
+
+@pytest.mark.parametrize("model, extra", [
+    ("gpt-5", {"verbosity": "low"}),
+    ("gpt-5.1", {"prompt_cache_retention": "24h", "reasoning_effort": "none", "temperature": 0.2}),
+    ("gpt-4.1", {"prompt_cache_retention": "24h"}),
+    ("gpt-4o-mini", {"verbosity": "medium", "prompt_cache_retention": "in_memory"}),
+])
+def test_parameters_accepted_where_the_real_api_accepts_them(http, model, extra):
+    response = raw_chat(http, model=model, messages=HELLO, **extra)
+    assert response.status_code == 200, response.text
