@@ -38,7 +38,7 @@ class Runtime:
         )
         self.fixtures = FixtureStore(fixtures)
         for fixture in fixtures:  # a model a fixture names is a model the fake knows
-            for model in fixture.models:
+            for model in fixture.criteria.models:
                 if self.catalog.get(model) is None:
                     self.catalog.add(ModelEntry(id=model))
         self.prompt_cache = PromptCache()

@@ -77,6 +77,42 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
+class Reader:
+    """Checks a loaded file (or a JSON request body) and fails with its line, when it has one."""
+
+    def __init__(self, source: str | Path) -> None:
+        self.source = source
+
+    def fail(self, where: Any, key: Any, problem: str) -> None:
+        raise SourceError(self.source, line_of(where, key), problem)
+
+    def mapping(self, value: Any, what: str, parent: Any = None, key: Any = None) -> dict:
+        if not isinstance(value, dict):
+            self.fail(parent if parent is not None else value, key, f"{what} must be a mapping")
+        return value
+
+    def keys(self, value: dict, allowed: set[str], what: str) -> None:
+        for key in value:
+            if key not in allowed:
+                self.fail(value, key, f"unknown key {key!r} in {what}; expected one of: {', '.join(sorted(allowed))}")
+
+    def number(self, value: dict, key: str, minimum: float = 0, default: float = 0, integer: bool = False) -> Any:
+        number = value.get(key, default)
+        kind = int if integer else (int, float)
+        if isinstance(number, bool) or not isinstance(number, kind) or number < minimum:
+            self.fail(value, key, f"{key!r} must be {'an integer' if integer else 'a number'} >= {minimum}")
+        return number
+
+
+def plain(value: Any) -> Any:
+    """Loaded YAML as plain dicts and lists (the line bookkeeping stays behind)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def load_documents(path: str | Path) -> list[Any]:
     """Every YAML document in a file, or `SourceError` naming the line that broke."""
     try:

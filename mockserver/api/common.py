@@ -59,7 +59,7 @@ def probe(ex: Exchange, model: str | None, message: str | None) -> Probe:
         value = ex.header(name.encode("latin-1"))
         return value.decode("latin-1") if value is not None else None
 
-    return Probe(ex.operation.id, model, ex.body, message, header)
+    return Probe(ex.operation.id, model, ex.body, message, header, ex.method)
 
 
 # Fields that change how an answer is delivered, cut or billed, not what it says: a
