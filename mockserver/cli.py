@@ -55,13 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
+    from .protocol import FaultableProtocol
+
     print(f"mockserver: serving http://{config.host}:{config.port}/v1", file=sys.stderr, flush=True)
     uvicorn.run(
         app,
         host=config.host,
         port=config.port,
         loop="uvloop",
-        http="httptools",
+        http=FaultableProtocol,  # httptools, with the transport exposed for network faults
         log_level=args.log_level,
         access_log=False,
         server_header=False,

@@ -50,6 +50,14 @@ class Config:
     models: list[ModelEntry] = field(default_factory=list)
     azure_deployments: dict[str, str] = field(default_factory=dict)
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    enforce_rate_limits: bool = False  # answer 429 when a key's requests or tokens per minute run out
+    faults: list = field(default_factory=list)  # fault rules (README, "Chaos testing"), checked at start-up
+    scenarios: dict = field(default_factory=dict)  # named lists of steps
+    admin_token: str | None = None  # with a token the admin API answers anyone who sends it
+    journal_size: int = 1000
+    max_hold_seconds: float = 60.0  # the longest a fault holds a request or a stream open
+    retry_budget: int = 5  # retries per call the verdict allows
+    fault_engine: bool = True  # off: no fault rules, headers or journal (benchmarks)
     source: str | None = None  # the config file, for messages
 
     def fixture_paths(self) -> list[Path]:
@@ -71,8 +79,13 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "seed": (int,),
     "lenient": (bool,),
     "max_body_bytes": (int,),
+    "admin_token": (str,),
+    "journal_size": (int,),
+    "max_hold_seconds": (int, float),
+    "retry_budget": (int,),
+    "fault_engine": (bool,),
 }
-_KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits"}
+_KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits", "faults", "scenarios"}
 _MODEL_KEYS = {f.name for f in dataclasses.fields(ModelEntry)} - {"line"}
 
 
@@ -111,11 +124,24 @@ def load_config(path: str | Path) -> Config:
                 config.azure_deployments = {str(k): v for k, v in sub_value.items()}
         elif key == "rate_limits":
             check.mapping(value, "'rate_limits'")
-            config.rate_limits = {str(model): _rate_limit(check, value, model, lim) for model, lim in value.items()}
+            for model, limit in value.items():
+                if model == "enforce":
+                    check.kind(value, model, limit, (bool,))
+                    config.enforce_rate_limits = limit
+                else:
+                    config.rate_limits[str(model)] = _rate_limit(check, value, model, limit)
+        elif key == "faults":
+            config.faults = check.sequence(data, key, value)  # checked rule by rule at start-up, with lines
+        elif key == "scenarios":
+            check.mapping(value, "'scenarios'")
+            config.scenarios = value
     if not 0 < config.port < 65536:
         check.fail(data, "port", f"port must be between 1 and 65535, got {config.port}")
-    if config.max_body_bytes <= 0:
-        check.fail(data, "max_body_bytes", "max_body_bytes must be positive")
+    for key in ("max_body_bytes", "journal_size", "max_hold_seconds"):
+        if getattr(config, key) <= 0:
+            check.fail(data, key, f"{key} must be positive")
+    if config.retry_budget < 0:
+        check.fail(data, "retry_budget", "retry_budget must be 0 or more")
     return config
 
 

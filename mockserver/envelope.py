@@ -1,9 +1,10 @@
 """The one path every HTTP request takes after routing.
 
-method → auth → body (content type, size, JSON, contract) → handler → reply, with the
-real headers added and any `OpenAIError` turned into the envelope here, and only
-here. Nothing below raises past this point: an unexpected exception is logged and
-answered as the real API's 500, never a traceback.
+method → auth → body (content type, size, JSON) → faults → contract → handler → reply,
+with the real headers added and any `OpenAIError` turned into the envelope here, and
+only here. The fault engine is consulted once, here, for every endpoint family; the
+journal entry is opened and closed here. Nothing below raises past this point: an
+unexpected exception is logged and answered as the real API's 500, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import orjson
 
 from . import errors
 from .errors import OpenAIError
+from .faults.apply import deliver as apply_fault
+from .faults.apply import error_reply
+from .matching import Probe, last_user_text
 from .streaming import send_stream
 from .wire import ClientGone, Exchange, Reply, StreamReply
 
 if TYPE_CHECKING:
+    from .faults.engine import Decision
     from .routing import Operation
     from .runtime import Runtime
 
@@ -34,42 +39,88 @@ class Endpoint:
         self.operations = operations
 
     async def __call__(self, scope: dict, receive, send) -> None:
-        ex = Exchange(scope, receive, send, self.runtime)
+        runtime = self.runtime
+        ex = Exchange(scope, receive, send, runtime)
+        op = self.operations.get(scope["method"])
+        ex.operation = op
+        entry = runtime.journal.open(ex) if runtime.journaling and (op is None or not op.admin) else None
+        decision = None
         try:
-            op = self.operations.get(scope["method"])
             if op is None:
                 raise errors.method_not_allowed(scope["method"], scope["path"], self.operations)
-            ex.operation = op
-            reply = await run(ex, op)
+            reply, decision = await run(ex, op)
         except ClientGone:
-            return
+            reply = None
         except OpenAIError as err:
             reply = Reply.error(err)
         except Exception:  # noqa: BLE001 - the envelope is the last line: log and answer 500
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
             reply = Reply.error(errors.server_error())
-        await deliver(ex, reply)
+        outcome = await deliver(ex, reply, decision) if reply is not None else "connection"
+        if entry is not None:
+            runtime.journal.close(entry, ex, outcome, reply, decision)
 
 
-async def run(ex: Exchange, op: "Operation") -> Reply | StreamReply:
+async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply, "Decision | None"]:
     runtime = ex.runtime
-    if runtime.config.require_auth:
+    if op.admin:
+        check_admin(ex)
+    elif runtime.config.require_auth:
         check_auth(ex)
     if op.request_schema is not None:
-        await read_json(ex, op)
-    return await op.handler(ex)
+        await read_json(ex)
+    decision = None
+    if runtime.journaling and not op.admin:
+        decision = runtime.faults.decide(ex, lambda: request_probe(ex))
+        if decision is not None and decision.fault.kind == "http":
+            return error_reply(decision.fault, ex), decision
+    if op.request_schema is not None:
+        check_json(ex, op)
+    return await op.handler(ex), decision
 
 
-async def deliver(ex: Exchange, reply: Reply | StreamReply) -> None:
+async def deliver(ex: Exchange, reply: Reply | StreamReply, decision: "Decision | None" = None) -> str:
+    """Send the reply (as the fault, if any, dictates); the outcome is for the journal."""
     try:
         if reply.delay > 0:
             await asyncio.sleep(reply.delay)
+        if decision is not None:
+            return await apply_fault(ex, reply, decision.fault)
         if isinstance(reply, StreamReply):
             await send_stream(ex, reply)
         else:
             await ex.send_reply(reply)
+        return "ok" if reply.status < 400 else "error"
     except (OSError, ClientGone):  # the client went away mid-answer; nothing left to tell it
+        return "connection"
+
+
+def request_probe(ex: Exchange) -> Probe:
+    """What fault rules match on, for any family: model, last user text, headers, body."""
+    body = ex.body if isinstance(ex.body, dict) else {}
+    model = body.get("model") if isinstance(body.get("model"), str) else ex.path_params.get("model")
+
+    def header(name: str) -> str | None:
+        value = ex.header(name.encode("latin-1"))
+        return value.decode("latin-1") if value is not None else None
+
+    return Probe(ex.operation.id, model, body, last_user_text(body), header, ex.method)
+
+
+def check_admin(ex: Exchange) -> None:
+    """The admin API answers loopback clients, or anyone with the configured token."""
+    token = ex.runtime.config.admin_token
+    if token:
+        given = ex.header(b"x-mock-admin-token") or b""
+        authorization = ex.header(b"authorization") or b""
+        if given.decode("latin-1") != token and authorization.decode("latin-1") != f"Bearer {token}":
+            raise errors.OpenAIError(401, "The admin API needs the admin token (X-Mock-Admin-Token).", code="invalid_admin_token")
         return
+    client = ex.scope.get("client")
+    if client and client[0] not in ("127.0.0.1", "::1", "localhost", "testclient"):
+        raise errors.OpenAIError(
+            403, "The admin API answers only on loopback unless an admin token is configured.", code="admin_forbidden"
+        )
 
 
 def check_auth(ex: Exchange) -> None:
@@ -89,7 +140,7 @@ def check_auth(ex: Exchange) -> None:
         raise errors.invalid_api_key(key)
 
 
-async def read_json(ex: Exchange, op: "Operation") -> None:
+async def read_json(ex: Exchange) -> None:
     content_type = ex.header(b"content-type")
     if content_type is not None:
         media = content_type.split(b";", 1)[0].strip().lower()
@@ -110,10 +161,13 @@ async def read_json(ex: Exchange, op: "Operation") -> None:
     deployment = ex.path_params.get("deployment")
     if deployment is not None and "model" not in body:
         body["model"] = deployment  # Azure names the model in the URL; the body may omit it
-    ex.runtime.contracts.check_request(
-        op.request_schema, body, top_level_unknown=op.unknown_argument, dialect=op.error_dialect
-    )
     ex.body = body
+
+
+def check_json(ex: Exchange, op: "Operation") -> None:
+    ex.runtime.contracts.check_request(
+        op.request_schema, ex.body, top_level_unknown=op.unknown_argument, dialect=op.error_dialect
+    )
 
 
 MAX_NESTING = 100  # deeper bodies are refused: every walk over a body stays far from recursion limits

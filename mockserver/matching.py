@@ -86,6 +86,34 @@ class Criteria:
         return reasons
 
 
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            str(part.get("text", "")) for part in content
+            if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text")
+        )
+    return ""
+
+
+def last_user_text(body: Any) -> str | None:
+    """The text a request's user said last: chat `messages`, or a Responses `input`."""
+    if not isinstance(body, dict):
+        return None
+    items = body.get("messages")
+    if items is None:
+        items = body.get("input")
+        if isinstance(items, str):
+            return items
+    if isinstance(items, list):
+        for item in reversed(items):
+            if isinstance(item, dict) and item.get("role") == "user":
+                return text_of(item.get("content"))
+    return None
+
+
 def parse_criteria(
     r: Reader, match: dict, resolve_endpoint: Callable[[str], str | None], default_endpoint: str | None
 ) -> Criteria:

@@ -9,10 +9,12 @@ consistent numbers.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import errors
 from .config import RateLimit
 
 # What the recordings show for gpt-4o-mini on a high usage tier.
@@ -44,10 +46,17 @@ class Bucket:
     level: float
     stamp: float
 
-    def take(self, amount: float, now: float) -> None:
-        rate = self.capacity / 60.0
-        self.level = min(self.capacity, self.level + (now - self.stamp) * rate) - amount
+    def refill(self, now: float) -> None:
+        self.level = min(self.capacity, self.level + (now - self.stamp) * self.capacity / 60.0)
         self.stamp = now
+
+    def take(self, amount: float, now: float) -> None:
+        self.refill(now)
+        self.level -= amount
+
+    def time_until(self, amount: float) -> float:
+        """Seconds until the bucket holds `amount` again."""
+        return max(0.0, (amount - self.level) / (self.capacity / 60.0))
 
     def remaining(self) -> int:
         return max(0, int(self.level))
@@ -57,15 +66,18 @@ class Bucket:
 
 
 class RateLimits:
-    def __init__(self, limits: dict[str, RateLimit] | None = None) -> None:
+    def __init__(self, limits: dict[str, RateLimit] | None = None, enforce: bool = False) -> None:
         self.limits = limits or {}
+        self.enforce = enforce
         self._buckets: dict[tuple[str, str], tuple[Bucket, Bucket]] = {}
 
     def limit_for(self, model: str) -> RateLimit:
         return self.limits.get(model) or self.limits.get("default") or DEFAULT_LIMIT
 
     def consume(self, key: str, model: str, tokens: int) -> list[tuple[bytes, bytes]]:
-        """Count one request of `tokens` and return the headers that describe the result."""
+        """Count one request of `tokens` and return the headers that describe the result.
+        When enforcing, a request the buckets cannot hold is refused with the real 429
+        (and not counted)."""
         now = time.monotonic()
         pair = self._buckets.get((key, model))
         if pair is None:
@@ -76,8 +88,41 @@ class RateLimits:
             )
             self._buckets[(key, model)] = pair
         requests, token_bucket = pair
+        if self.enforce:
+            if tokens > token_bucket.capacity:
+                raise errors.OpenAIError(
+                    429,
+                    f"Request too large for {model} in organization org-mockserver on tokens per min (TPM): Limit "
+                    f"{int(token_bucket.capacity)}, Requested {tokens}. The input or output tokens must be reduced "
+                    "in order to run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.",
+                    type="tokens",
+                    code="rate_limit_exceeded",
+                )
+            requests.refill(now)
+            token_bucket.refill(now)
+            if requests.level < 1:
+                raise self._exceeded(model, "requests", requests, 1, pair)
+            if token_bucket.level < tokens:
+                raise self._exceeded(model, "tokens", token_bucket, tokens, pair)
         requests.take(1, now)
         token_bucket.take(tokens, now)
+        return self._headers(pair)
+
+    def _exceeded(self, model: str, kind: str, bucket: "Bucket", wanted: int, pair: tuple) -> errors.OpenAIError:
+        """The real 429 for a spent bucket, with an honest wait until it holds `wanted`."""
+        wait = bucket.time_until(wanted)
+        unit = "requests per min (RPM)" if kind == "requests" else "tokens per min (TPM)"
+        message = (
+            f"Rate limit reached for {model} in organization org-mockserver on {unit}: Limit {int(bucket.capacity)}, "
+            f"Used {round(bucket.capacity - max(0, bucket.level))}, Requested {wanted}. Please try again in "
+            f"{go_duration(wait)}. Visit https://platform.openai.com/account/rate-limits to learn more."
+        )
+        headers = [(k.decode(), v.decode()) for k, v in self._headers(pair)]
+        headers += [("retry-after", str(max(1, math.ceil(wait)))), ("retry-after-ms", str(max(1, math.ceil(wait * 1000))))]
+        return errors.OpenAIError(429, message, type=kind, code="rate_limit_exceeded", headers=headers)
+
+    def _headers(self, pair: tuple) -> list[tuple[bytes, bytes]]:
+        requests, token_bucket = pair
         return [
             (b"x-ratelimit-limit-requests", str(int(requests.capacity)).encode()),
             (b"x-ratelimit-limit-tokens", str(int(token_bucket.capacity)).encode()),

@@ -34,6 +34,8 @@ class Operation:
     unknown_argument: str = "unrecognized"  # how the real API words an unknown top-level field
     error_dialect: str = "modern"  # how it words other schema failures (see schema_errors)
     header_profile: str = "api"  # the common headers on its answers (wire.Exchange.common_headers)
+    prefixes: tuple[str, ...] = PREFIXES  # the URL prefixes it is served under
+    admin: bool = False  # the fake's own API: no faults, no journal, loopback or token only
 
     @property
     def family(self) -> str:
@@ -49,6 +51,7 @@ def all_operations() -> list[Operation]:
 def resolve_endpoint(name: str, operations: Iterable[Operation] | None = None) -> str | None:
     """An operation id from what a fixture or rule may write: the id, its family, or a path."""
     ops = list(operations if operations is not None else all_operations())
+    ops = [op for op in ops if not op.admin]
     for op in ops:
         if name == op.id:
             return op.id
@@ -73,7 +76,7 @@ def build_routes(runtime: "Runtime", operations: list[Operation]) -> list[Route]
 
     by_path: dict[str, dict[str, Operation]] = {}
     for op in operations:
-        paths = [prefix + op.path for prefix in PREFIXES]
+        paths = [prefix + op.path for prefix in op.prefixes]
         if op.azure_deployment:
             paths.append(AZURE_DEPLOYMENT + op.path)
         for path in paths:

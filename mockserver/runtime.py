@@ -6,11 +6,15 @@ message naming the file, instead of failing the first request that needs it.
 
 from __future__ import annotations
 
+import random
+
 from .catalog import Catalog
 from .config import Config, ModelEntry
 from .contracts import Contracts, load_model_names
 from .fixtures import FixtureStore, load_fixtures
+from .faults.engine import FaultEngine
 from .ids import Ids
+from .journal import Journal
 from .lru import LRU
 from .prompt_cache import PromptCache
 from .ratelimit import RateLimits
@@ -43,14 +47,28 @@ class Runtime:
                     self.catalog.add(ModelEntry(id=model))
         self.prompt_cache = PromptCache()
         self.memo = LRU(1024)  # answers already rendered for the same request bytes
-        self.rate_limits = RateLimits(config.rate_limits)
+        self.rate_limits = RateLimits(config.rate_limits, config.enforce_rate_limits)
+        self.faults = FaultEngine(
+            lambda name: resolve_endpoint(name, self.operations),
+            seed=config.seed,
+            rules=config.faults,
+            scenarios=config.scenarios,
+            source=config.source or "config",
+        )
+        self.faults_rng = random.Random(config.seed)  # jitter: seeded, like every other choice
+        self.journal = Journal(config.journal_size)
+        self.journaling = config.fault_engine
         self.organization = b"user-mockserver"
         self.project = b"proj_mockserver"
         self.system_fingerprint = self.ids.make("fp_", 10, "0123456789abcdef")
 
     def reset(self) -> None:
-        """Forget what requests left behind: sequences, caches, rate-limit buckets."""
+        """Back to the state at start-up: sequences, caches, buckets, fault rules and
+        counters, the journal."""
         self.fixtures.reset()
         self.prompt_cache.clear()
         self.rate_limits.reset()
         self.catalog.deleted.clear()
+        self.faults.reset()
+        self.journal.clear()
+        self.faults_rng = random.Random(self.config.seed)

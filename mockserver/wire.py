@@ -70,7 +70,7 @@ class Exchange:
 
     __slots__ = (
         "scope", "receive", "send", "runtime", "started", "request_id", "operation",
-        "path_params", "body", "raw_body", "response_status", "_query",
+        "path_params", "body", "raw_body", "response_status", "fixture", "_query",
     )
 
     def __init__(self, scope: dict, receive: Any, send: Any, runtime: "Runtime") -> None:
@@ -85,6 +85,7 @@ class Exchange:
         self.body: Any = None
         self.raw_body = b""
         self.response_status = 0
+        self.fixture: str | None = None  # the fixture that answered, for the journal
         self._query: dict[str, Any] | None = None
 
     @property

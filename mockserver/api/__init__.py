@@ -1,5 +1,5 @@
 """One module per endpoint family; each declares its operations, routes and handlers only."""
 
-from . import chat, embeddings, models
+from . import admin, chat, embeddings, models
 
-OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS]
+OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *admin.OPERATIONS]

@@ -16,7 +16,8 @@ from ..ids import rng_for
 from ..routing import Operation
 from ..streaming import frame
 from ..wire import Exchange, Reply, StreamReply
-from .chat_plan import last_user_text, synthesize
+from ..matching import last_user_text
+from .chat_plan import synthesize
 from .chat_rules import check_lengths, check_model_rules, check_request_rules
 from .common import api_key, fixture_not_found, probe, request_rng_seed, requested_model
 
@@ -36,12 +37,13 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if "deployment" in ex.path_params:
         headers.append((b"x-ms-deployment-name", ex.path_params["deployment"].encode()))
 
-    query = probe(ex, body["model"], last_user_text(body["messages"]))
+    query = probe(ex, body["model"], last_user_text(body))
     hit = runtime.fixtures.find(query)
     if hit is None and runtime.config.strict_fixtures:
         raise fixture_not_found(ex, query)
     stream = bool(body.get("stream"))
     fixture = hit.response if hit else None
+    ex.fixture = hit.fixture.name if hit else None
     if fixture is not None and not fixture.rendered:
         return replay(ex, fixture, stream, headers)
 
@@ -94,7 +96,7 @@ def stream_reply(ex: Exchange, spec: ModelSpec, completion: Completion, fixture:
             completion, lambda text: tokenizer.pieces(text, spec.encoding), include_usage=include_usage,
             obfuscation=rng_for(seed, "obfuscation") if obfuscate else None,
         )
-        return StreamReply([b"".join(frames)], headers=headers, delay=fixture.delay if fixture else 0.0)
+        return StreamReply(frames, headers=headers, delay=fixture.delay if fixture else 0.0)
     head = chat_wire.chunk_head(completion)
 
     def events() -> list[bytes]:
@@ -114,8 +116,6 @@ def stream_reply(ex: Exchange, spec: ModelSpec, completion: Completion, fixture:
     delays = None
     if fixture is not None and (fixture.chunk_delay or fixture.first_chunk_delay):
         delays = [fixture.first_chunk_delay] + [fixture.chunk_delay] * (len(frames) - 2) + [0.0]
-    elif len(frames) > 1:
-        frames = [b"".join(frames)]  # unpaced: one write
     return StreamReply(frames, delays, headers=headers, delay=fixture.delay if fixture else 0.0)
 
 

@@ -13,14 +13,8 @@ from ..ids import rng_for, token
 from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
 from ..synth.text import words
 from ..wire import Exchange
+from ..matching import last_user_text
 from .common import now, request_rng_seed, text_of
-
-
-def last_user_text(messages: list) -> str | None:
-    for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            return text_of(message.get("content"))
-    return None
 
 
 def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: FixtureResponse | None) -> Completion:
@@ -158,7 +152,7 @@ def ask_from(body: dict) -> Ask:
         parallel=body.get("parallel_tool_calls", True) is not False,
         output=output if output in ("json_object", "json_schema") else "text",
         schema=(fmt.get("json_schema") or {}).get("schema"),
-        user_text=last_user_text(messages) or "",
+        user_text=last_user_text(body) or "",
         after_tool_result=isinstance(last, dict) and last.get("role") in ("tool", "function"),
     )
 

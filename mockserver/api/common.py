@@ -9,7 +9,7 @@ import orjson
 
 from .. import errors
 from ..catalog import ModelSpec
-from ..fixtures import Probe
+from ..matching import Probe, text_of  # noqa: F401 - text_of is part of this module's API
 from ..wire import Exchange
 
 
@@ -40,18 +40,6 @@ def api_key(ex: Exchange) -> str:
         return authorization[7:].decode("latin-1").strip()
     key = ex.header(b"api-key")
     return key.decode("latin-1") if key else ""
-
-
-def text_of(content: Any) -> str:
-    """The text of a message's content: a string, or the text parts of a list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            str(part.get("text", "")) for part in content
-            if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text")
-        )
-    return ""
 
 
 def probe(ex: Exchange, model: str | None, message: str | None) -> Probe:

@@ -59,6 +59,8 @@ async def create(ex: Exchange) -> Reply:
     hit = runtime.fixtures.find(query)
     if hit is None and runtime.config.strict_fixtures:
         raise fixture_not_found(ex, query)
+    if hit is not None:
+        ex.fixture = hit.fixture.name
     if hit is not None and hit.response.body_bytes is not None:
         fixture = hit.response
         return Reply(fixture.body_bytes, fixture.status, headers + fixture.headers, delay=fixture.delay)

@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from mockserver import Config, create_app
+from mockserver.protocol import FaultableProtocol
 
 from .audit import Audit
 
@@ -20,7 +21,7 @@ class RunningServer:
         self.runtime = self.app.state.runtime
         self.audit = Audit(self.app)
         uv_config = uvicorn.Config(
-            self.audit, host="127.0.0.1", port=0, loop="asyncio", http="httptools",
+            self.audit, host="127.0.0.1", port=0, loop="asyncio", http=FaultableProtocol,
             log_level="warning", lifespan="off", server_header=False,
         )
         self.server = uvicorn.Server(uv_config)
