@@ -20,13 +20,20 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# The official Node SDK, for tests/test_node_sdk.py (pinned by tests/node/package-lock.json).
+$(VENV)/.installed-node: tests/node/package-lock.json | $(BIN)/python
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/node --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Node SDK tests will skip"; fi
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(VENV)/.installed-node
 
 serve: $(VENV)/.installed
 	$(BIN)/mockserver serve $(ARGS)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(VENV)/.installed-node
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

@@ -79,11 +79,48 @@ def wait_ready(url: str, body: dict, process: subprocess.Popen, timeout: float =
     sys.exit(f"{url} did not answer within {timeout}s")
 
 
-def start_fake(port: int) -> subprocess.Popen:
+def start_fake(port: int, config: Path | None = None) -> subprocess.Popen:
+    extra = ["--config", str(config)] if config else []
     return subprocess.Popen(
-        [str(Path(PYTHON).parent / "mockserver"), "serve", "--port", str(port), "--fixtures", str(BENCH / "fixtures")],
+        [str(Path(PYTHON).parent / "mockserver"), "serve", "--port", str(port), "--fixtures", str(BENCH / "fixtures"), *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def engine_cost(wrk: str, work: Path, duration: int, rounds: int = 3) -> dict:
+    """The fault engine and journal with no rules, against the same fake with them off.
+
+    Measured as server CPU time per request, which other load on a shared machine
+    disturbs far less than requests per second do."""
+    off = work / "engine-off.yaml"
+    off.write_text("fault_engine: false\n")
+    ports = {"on": free_port(), "off": free_port()}
+    servers = {"on": start_fake(ports["on"]), "off": start_fake(ports["off"], off)}
+    script = lua_script(SCENARIOS["replay"], work, "engine")
+    cpu: dict[str, list[float]] = {"on": [], "off": []}
+    try:
+        for label, port in ports.items():
+            wait_ready(f"http://127.0.0.1:{port}/v1/chat/completions", SCENARIOS["replay"], servers[label])
+        for _ in range(rounds):
+            for label, port in ports.items():
+                url = f"http://127.0.0.1:{port}/v1/chat/completions"
+                run_wrk(wrk, url, script, 32, 1)
+                before = cpu_seconds(servers[label].pid)
+                result = run_wrk(wrk, url, script, 32, duration)
+                spent = cpu_seconds(servers[label].pid) - before
+                cpu[label].append(spent / (result["rps"] * duration) * 1e6)
+    finally:
+        for process in servers.values():
+            process.terminate()
+            process.wait()
+    on, off_us = statistics.median(cpu["on"]), statistics.median(cpu["off"])
+    return {"engine_on_cpu_us": on, "engine_off_cpu_us": off_us, "cost": on / off_us - 1}
 
 
 def start_bare(port: int, capture: Path) -> subprocess.Popen:
@@ -241,6 +278,11 @@ def main() -> None:
     print(f"start-up to first answered request: median {statistics.median(startup) * 1000:.0f} ms "
           f"(runs: {', '.join(f'{t * 1000:.0f}' for t in startup)} ms)")
 
+    cost = engine_cost(wrk, work, duration, rounds=1 if args.quick else 3)
+    print(f"fault engine and journal, no rules (replay, c=32, server CPU per request, median of runs): "
+          f"{cost['engine_on_cpu_us']:.1f} µs against {cost['engine_off_cpu_us']:.1f} µs with them off: "
+          f"cost {cost['cost'] * 100:.1f}%")
+
     lookups = lookup_times()
     print("\nfixture lookup (µs per find):")
     for size, row in lookups.items():
@@ -248,7 +290,7 @@ def main() -> None:
 
     record = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
               "python": platform.python_version(), "duration_s": duration, "runs": rows, "peak_rss_mb": rss,
-              "startup_s": startup, "lookup_us": lookups}
+              "startup_s": startup, "lookup_us": lookups, "engine": cost}
     out = OUT / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(record, indent=2))
     print(f"\nraw results: {out.relative_to(ROOT)}")

@@ -43,7 +43,6 @@ class Endpoint:
         ex = Exchange(scope, receive, send, runtime)
         op = self.operations.get(scope["method"])
         ex.operation = op
-        entry = runtime.journal.open(ex) if runtime.journaling and (op is None or not op.admin) else None
         decision = None
         try:
             if op is None:
@@ -57,8 +56,8 @@ class Endpoint:
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
             reply = Reply.error(errors.server_error())
         outcome = await deliver(ex, reply, decision) if reply is not None else "connection"
-        if entry is not None:
-            runtime.journal.close(entry, ex, outcome, reply, decision)
+        if runtime.journaling and (op is None or not op.admin):
+            runtime.journal.record(ex, outcome, reply, decision)
 
 
 async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply, "Decision | None"]:
@@ -71,7 +70,7 @@ async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply, "Deci
         await read_json(ex)
     decision = None
     if runtime.journaling and not op.admin:
-        decision = runtime.faults.decide(ex, lambda: request_probe(ex))
+        decision = runtime.faults.decide(ex, request_probe)
         if decision is not None and decision.fault.kind == "http":
             return error_reply(decision.fault, ex), decision
     if op.request_schema is not None:

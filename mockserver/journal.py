@@ -3,13 +3,16 @@
 Bounded (the oldest entries fall off), readable through `GET /__mock/requests` and from
 Python (`app.state.runtime.journal`), so a test can assert "the client sent 3 requests,
 the third with x-stainless-retry-count 2" and the verdict can judge the client's retries.
+
+Recording is on every request's path, reading is rare: a request leaves one small
+tuple of the facts, and `Entry` objects are built from them only when read.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import time
+import zlib
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,31 +20,31 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from .wire import Exchange
+    from .wire import Exchange, Reply, StreamReply
 
 
 @dataclass(slots=True)
 class Entry:
     id: int
     started: float  # Unix time, seconds
+    duration_ms: float
     method: str
     path: str
     operation: str | None
     request_id: str
     retry_count: int | None  # x-stainless-retry-count, as the client sent it
-    client: str  # the API key, masked, and the user agent: who sent it
-    body_hash: str | None
-    model: str | None = None
-    stream: bool = False
-    fixture: str | None = None
-    fault: str | None = None  # what fired: "429 rate_limit_exceeded (rule_1)"
-    fault_kind: str | None = None
-    status: int = 0  # 0 when the connection was dropped before any answer
-    outcome: str = "ok"  # ok, error, connection, timeout, cut
-    error_code: str | None = None
-    retry_after: float | None = None  # seconds the answer asked the client to wait
-    should_retry: str | None = None  # the answer's x-should-retry
-    duration_ms: float = 0.0
+    client: str  # the API key (masked) and the user agent: who sent it
+    body_hash: int | None  # tells a retry (same body) from a new call
+    model: str | None
+    stream: bool
+    fixture: str | None
+    fault: str | None  # what fired: "429 rate_limit_exceeded (rule_1)"
+    fault_kind: str | None
+    status: int  # 0 when the connection was dropped before any answer
+    outcome: str  # ok, error, connection, timeout, cut
+    error_code: str | None
+    retry_after: float | None  # seconds the answer asked the client to wait
+    should_retry: str | None  # the answer's x-should-retry
 
     @property
     def ended(self) -> float:
@@ -53,58 +56,70 @@ class Entry:
 
 class Journal:
     def __init__(self, size: int = 1000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self._records: deque[tuple] = deque(maxlen=size)
         self._ids = itertools.count(1)
+        self._clock = time.time() - time.perf_counter()  # perf_counter → Unix time
 
-    def open(self, ex: "Exchange") -> Entry:
-        retry = ex.header(b"x-stainless-retry-count")
-        key = ex.header(b"authorization") or ex.header(b"api-key") or b""
-        agent = ex.header(b"user-agent") or b""
-        entry = Entry(
-            id=next(self._ids),
-            started=time.time(),
-            method=ex.method,
-            path=ex.path,
-            operation=ex.operation.id if ex.operation is not None else None,
-            request_id=ex.request_id.decode(),
-            retry_count=int(retry) if retry is not None and retry.isdigit() else None,
-            client=f"{_mask(key.decode('latin-1'))} {agent.decode('latin-1')}".strip(),
-            body_hash=None,
-        )
-        self._entries.append(entry)
-        return entry
-
-    def close(self, entry: Entry, ex: "Exchange", outcome: str, reply: Any, decision: Any) -> None:
-        entry.duration_ms = round((time.perf_counter() - ex.started) * 1000, 3)
-        entry.status = ex.response_status
-        entry.outcome = outcome if outcome != "ok" or entry.status < 400 else "error"
-        entry.fixture = ex.fixture
-        entry.operation = ex.operation.id if ex.operation is not None else None
-        if decision is not None:
-            entry.fault = f"{decision.fault.describe()} ({decision.source})"
-            entry.fault_kind = decision.fault.kind
-        if reply is not None and reply.status >= 400:
-            headers = dict(reply.headers)
-            wait = headers.get(b"retry-after-ms")
-            entry.retry_after = float(wait) / 1000 if wait else _seconds(headers.get(b"retry-after"))
-            should = headers.get(b"x-should-retry")
-            entry.should_retry = should.decode() if should else None
-            entry.error_code = _error_code(getattr(reply, "body", b""))
-        if ex.raw_body:
-            entry.body_hash = hashlib.blake2b(ex.raw_body, digest_size=8).hexdigest()
-        if isinstance(ex.body, dict):
-            entry.model = ex.body.get("model") if isinstance(ex.body.get("model"), str) else None
-            entry.stream = bool(ex.body.get("stream"))
+    def record(self, ex: "Exchange", outcome: str, reply: "Reply | StreamReply | None", decision: Any) -> None:
+        body = ex.body
+        model = stream = None
+        if isinstance(body, dict):
+            model, stream = body.get("model"), body.get("stream")
+        error = reply if reply is not None and reply.status >= 400 else None
+        ex.header(b"")  # the header map, built if no one needed it yet
+        # Only plain facts are kept: holding the exchange would hold the server's connection objects.
+        self._records.append((
+            next(self._ids), ex.started, time.perf_counter(), ex.scope["method"], ex.scope["path"],
+            ex.operation.id if ex.operation is not None else None, ex.request_id, ex._headers,
+            ex.response_status, ex.fixture, outcome, error, decision, model, stream,
+            zlib.crc32(ex.raw_body) if ex.raw_body else None,
+        ))
 
     def entries(self, limit: int | None = None) -> list[Entry]:
-        items = list(self._entries)
-        return items[-limit:] if limit else items
+        records = list(self._records)
+        return [self._entry(*record) for record in (records[-limit:] if limit else records)]
+
+    def _entry(self, entry_id, started, ended, method, path, operation, request_id, headers, status, fixture,
+               outcome, error, decision, model, stream, body_hash) -> Entry:
+        retry = headers.get(b"x-stainless-retry-count")
+        key = headers.get(b"authorization") or headers.get(b"api-key") or b""
+        agent = headers.get(b"user-agent") or b""
+        retry_after = should_retry = code = None
+        if error is not None:
+            headers = dict(error.headers)
+            wait = headers.get(b"retry-after-ms")
+            retry_after = float(wait) / 1000 if wait else _seconds(headers.get(b"retry-after"))
+            should = headers.get(b"x-should-retry")
+            should_retry = should.decode() if should else None
+            code = _error_code(getattr(error, "body", b""))
+        return Entry(
+            id=entry_id,
+            started=self._clock + started,
+            duration_ms=round((ended - started) * 1000, 3),
+            method=method,
+            path=path,
+            operation=operation,
+            request_id=request_id.decode(),
+            retry_count=int(retry) if retry is not None and retry.isdigit() else None,
+            client=f"{_mask(key.decode('latin-1'))} {agent.decode('latin-1')}".strip(),
+            body_hash=body_hash,
+            model=model if isinstance(model, str) else None,
+            stream=bool(stream),
+            fixture=fixture,
+            fault=f"{decision.fault.describe()} ({decision.source})" if decision is not None else None,
+            fault_kind=decision.fault.kind if decision is not None else None,
+            status=status,
+            outcome=outcome if outcome != "ok" or status < 400 else "error",
+            error_code=code,
+            retry_after=retry_after,
+            should_retry=should_retry,
+        )
 
     def clear(self) -> None:
-        self._entries.clear()
+        self._records.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._records)
 
 
 def _seconds(value: bytes | None) -> float | None:

@@ -70,7 +70,7 @@ class Exchange:
 
     __slots__ = (
         "scope", "receive", "send", "runtime", "started", "request_id", "operation",
-        "path_params", "body", "raw_body", "response_status", "fixture", "_query",
+        "path_params", "body", "raw_body", "response_status", "fixture", "_query", "_headers",
     )
 
     def __init__(self, scope: dict, receive: Any, send: Any, runtime: "Runtime") -> None:
@@ -87,6 +87,7 @@ class Exchange:
         self.response_status = 0
         self.fixture: str | None = None  # the fixture that answered, for the journal
         self._query: dict[str, Any] | None = None
+        self._headers: dict[bytes, bytes] | None = None
 
     @property
     def method(self) -> str:
@@ -97,11 +98,11 @@ class Exchange:
         return self.scope["path"]
 
     def header(self, name: bytes) -> bytes | None:
-        """One raw header without building the dict (the hot path needs only a few)."""
-        for key, value in self.scope["headers"]:
-            if key == name:
-                return value
-        return None
+        """One raw header (lower-case name); a repeated header gives its last value."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = dict(self.scope["headers"])
+        return headers.get(name)
 
     @property
     def query(self) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from ..chat_wire import Completion
 from ..fixtures import FixtureResponse
 from ..ids import rng_for
 from ..routing import Operation
-from ..streaming import frame
 from ..wire import Exchange, Reply, StreamReply
 from ..matching import last_user_text
 from .chat_plan import synthesize
@@ -71,13 +70,8 @@ def replay(ex: Exchange, fixture: FixtureResponse, stream: bool, headers: list) 
             reply.content_type = content_type
             reply.headers = [h for h in headers if h[0] != b"content-type"]
         return reply
-    if stream and fixture.frames is not None:
-        frames = [frame(f.data, f.event) for f in fixture.frames]
-        if fixture.done and not any(f.data.strip() == b"[DONE]" for f in fixture.frames):
-            frames.append(frame(b"[DONE]"))
-        # A frame's own delay wins; otherwise the time to first chunk, then between chunks.
-        delays = [f.delay or (fixture.chunk_delay if i else fixture.first_chunk_delay) for i, f in enumerate(fixture.frames)]
-        return StreamReply(frames, delays if any(delays) else None, fixture.status, headers, delay=fixture.delay)
+    if stream and fixture.sse is not None:
+        return StreamReply(fixture.sse, fixture.sse_delays, fixture.status, headers, delay=fixture.delay)
     if stream:
         completion = chat_wire.from_body(fixture.body or {})
         spec = requested_model(ex, ex.body["model"], "chat")

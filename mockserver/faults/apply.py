@@ -20,7 +20,7 @@ import orjson
 from ..ratelimit import go_duration
 from ..streaming import DONE, send_stream
 from ..wire import JSON, Exchange, Reply, StreamReply
-from .spec import RATE_LIMITED, Fault
+from .spec import Fault
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -163,10 +163,11 @@ def _malformed(reply: Reply | StreamReply) -> Reply | StreamReply:
     if isinstance(reply, Reply):
         body = reply.body[: max(1, len(reply.body) // 2)]
         return Reply(body, reply.status, reply.headers, reply.content_type, reply.delay, reply.profile)
-    frames = _frames(reply)
+    frames = list(_frames(reply))  # a copy: the frames may be a fixture's own
     if frames:
         middle = len(frames) // 2
         frames[middle] = frames[middle][: max(8, len(frames[middle]) // 2)] + b"\n\n"
+    reply.frames = frames
     return reply
 
 

@@ -49,7 +49,8 @@ class FaultEngine:
 
     # --- at run time ----------------------------------------------------------------
 
-    def decide(self, ex: Exchange, probe: Callable[[], Probe]) -> Decision | None:
+    def decide(self, ex: Exchange, probe: Callable[[Exchange], Probe]) -> Decision | None:
+        """The fault for this request, if any; `probe(ex)` is called only when rules exist."""
         header = ex.header(b"x-mock-fault")
         if header is not None:
             try:
@@ -71,7 +72,7 @@ class FaultEngine:
             return Decision(step, f"scenario:{scenario.name}") if step is not None else None
         if not self.admin_rules and not self.config_rules:
             return None
-        request = probe()
+        request = probe(ex)
         for rule in itertools.chain(self.admin_rules, self.config_rules):
             fires, fault = rule.consider(request)
             if fires:
