@@ -93,44 +93,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def engine_cost(wrk: str, work: Path, duration: int, rounds: int = 3) -> dict:
-    """The fault engine and journal with no rules, against the same fake with them off.
+def engine_cost(rows: list[dict]) -> dict:
+    """The engine's CPU per request (bench/engine_cost.py) as a share of the server's."""
+    sys.path.insert(0, str(ROOT))
+    from bench.engine_cost import measure
 
-    Measured as server CPU time per request, which other load on a shared machine
-    disturbs far less than requests per second do, with the servers and wrk on
-    separate cores where there are two, and on and off measured in turn."""
-    off = work / "engine-off.yaml"
-    off.write_text("fault_engine: false\n")
-    ports = {"on": free_port(), "off": free_port()}
-    servers = {"on": start_fake(ports["on"]), "off": start_fake(ports["off"], off)}
-    cores = sorted(os.sched_getaffinity(0))
-    client_cpus = set(cores[:-1]) if len(cores) > 1 else None
-    if client_cpus:
-        for process in servers.values():
-            os.sched_setaffinity(process.pid, {cores[-1]})
-    script = lua_script(SCENARIOS["replay"], work, "engine")
-    cpu: dict[str, list[float]] = {"on": [], "off": []}
-    rps: dict[str, list[float]] = {"on": [], "off": []}
-    try:
-        for label, port in ports.items():
-            wait_ready(f"http://127.0.0.1:{port}/v1/chat/completions", SCENARIOS["replay"], servers[label])
-        for _ in range(rounds):
-            for label, port in ports.items():
-                url = f"http://127.0.0.1:{port}/v1/chat/completions"
-                run_wrk(wrk, url, script, 32, 1, client_cpus)
-                before = cpu_seconds(servers[label].pid)
-                result = run_wrk(wrk, url, script, 32, duration, client_cpus)
-                spent = cpu_seconds(servers[label].pid) - before
-                cpu[label].append(spent / (result["rps"] * duration) * 1e6)
-                rps[label].append(result["rps"])
-    finally:
-        for process in servers.values():
-            process.terminate()
-            process.wait()
-    on, off_us = statistics.median(cpu["on"]), statistics.median(cpu["off"])
-    rps_on, rps_off = statistics.median(rps["on"]), statistics.median(rps["off"])
-    return {"engine_on_cpu_us": on, "engine_off_cpu_us": off_us, "cost": on / off_us - 1,
-            "rps_on": rps_on, "rps_off": rps_off, "rps_cost": 1 - rps_on / rps_off}
+    cost = measure(BENCH / "fixtures", SCENARIOS["replay"])
+    server = next(row["fake"]["cpu_us"] for row in rows if row["scenario"] == "replay" and row["connections"] == 32)
+    return {**cost, "server_cpu_us": server, "share": cost["engine_us"] / server}
 
 
 def start_bare(port: int, capture: Path) -> subprocess.Popen:
@@ -176,10 +146,9 @@ def lua_script(body: dict, directory: Path, name: str) -> Path:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(wrk: str, url: str, script: Path, connections: int, duration: int, cpus: set[int] | None = None) -> dict:
+def run_wrk(wrk: str, url: str, script: Path, connections: int, duration: int) -> dict:
     command = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url]
-    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
-    output = subprocess.run(command, capture_output=True, text=True, check=True, preexec_fn=pin).stdout
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {p: float(v) * _UNITS[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -270,7 +239,11 @@ def main() -> None:
                 result = {}
                 for label, url in (("fake", fake_url), ("bare", bare_url)):
                     run_wrk(wrk, url, script, connections, 1)  # warm-up
+                    before = cpu_seconds(fake.pid)
                     result[label] = run_wrk(wrk, url, script, connections, duration)
+                    if label == "fake":  # the server's CPU per request, for the engine's share
+                        spent = cpu_seconds(fake.pid) - before
+                        result[label]["cpu_us"] = spent / (result[label]["rps"] * duration) * 1e6
                 rows.append({"scenario": name, "connections": connections, **result})
                 fake_row, bare_row = result["fake"], result["bare"]
                 print(f"{name:<19} c={connections:<4} fake {fake_row['rps']:>8.0f} req/s  p50 {fake_row['p50_ms']:6.2f} ms  "
@@ -289,11 +262,11 @@ def main() -> None:
     print(f"start-up to first answered request: median {statistics.median(startup) * 1000:.0f} ms "
           f"(runs: {', '.join(f'{t * 1000:.0f}' for t in startup)} ms)")
 
-    cost = engine_cost(wrk, work, duration, rounds=1 if args.quick else 5)
-    print(f"fault engine and journal, no rules (replay, c=32, server CPU per request, median of runs): "
-          f"{cost['engine_on_cpu_us']:.1f} µs against {cost['engine_off_cpu_us']:.1f} µs with them off: "
-          f"cost {cost['cost'] * 100:.1f}%; requests/s {cost['rps_on']:.0f} against {cost['rps_off']:.0f}: "
-          f"cost {cost['rps_cost'] * 100:.1f}%")
+    cost = engine_cost(rows)
+    print(f"fault engine and journal with no rules: {cost['engine_us']:.2f} µs of CPU per request "
+          f"({cost['on_us']:.1f} against {cost['off_us']:.1f} µs in-process, median of {cost['blocks']} blocks "
+          f"of {cost['per_block']}), of {cost['server_cpu_us']:.1f} µs the server spends per request under wrk "
+          f"(replay, c=32): {cost['share'] * 100:.1f}% of requests/s")
 
     lookups = lookup_times()
     print("\nfixture lookup (µs per find):")

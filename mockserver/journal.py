@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import time
 import zlib
-import zlib
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any

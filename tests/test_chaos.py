@@ -28,23 +28,12 @@ def chaos():
 
 @pytest.fixture(autouse=True)
 def fresh(chaos):
-    httpx.post(f"{chaos.origin}/__mock/reset").raise_for_status()
+    chaos.reset()
     yield
     chaos.audit.drain()
 
 
-def rule(chaos, **spec) -> dict:
-    response = httpx.post(f"{chaos.origin}/__mock/faults", json={"match": {"endpoint": "chat.completions"}, **spec})
-    assert response.status_code == 201, response.text
-    return response.json()
 
-
-def journal(chaos) -> list[dict]:
-    return httpx.get(f"{chaos.origin}/__mock/requests").json()["data"]
-
-
-def verdict(chaos) -> dict:
-    return httpx.get(f"{chaos.origin}/__mock/verdict").json()
 
 
 def sdk(chaos, retries: int, **options) -> OpenAI:
@@ -60,79 +49,79 @@ def ask(client: OpenAI, **kwargs):
 
 @pytest.mark.parametrize("retries", [2, 5])
 def test_429_then_success_honours_retry_after_ms(chaos, retries):
-    rule(chaos, fault={"status": 429, "retry_after_ms": 200}, times=2)
+    chaos.add_rule(fault={"status": 429, "retry_after_ms": 200}, times=2)
     started = time.monotonic()
     assert ask(sdk(chaos, retries)).choices[0].message.content
     assert time.monotonic() - started >= 0.4
-    entries = journal(chaos)
+    entries = chaos.journal()
     assert [e["retry_count"] for e in entries] == [0, 1, 2]
     assert [e["status"] for e in entries] == [429, 429, 200]
     assert all(b["started"] - (a["started"] + a["duration_ms"] / 1000) >= 0.19 for a, b in zip(entries, entries[1:]))
-    assert verdict(chaos)["ok"] is True
+    assert chaos.verdict()["ok"] is True
 
 
 def test_429_with_no_retries_raises(chaos):
-    rule(chaos, fault={"status": 429, "retry_after_ms": 200}, times=2)
+    chaos.add_rule(fault={"status": 429, "retry_after_ms": 200}, times=2)
     with pytest.raises(openai.RateLimitError) as raised:
         ask(sdk(chaos, 0))
     assert raised.value.code == "rate_limit_exceeded"
     assert raised.value.response.headers["x-ratelimit-remaining-requests"] == "0"
     assert raised.value.response.headers["retry-after-ms"] == "200"
-    assert len(journal(chaos)) == 1
-    finding = verdict(chaos)["findings"][0]
-    assert finding["kind"] == "gave_up_on_retryable" and finding["requests"] == [journal(chaos)[0]["id"]]
+    assert len(chaos.journal()) == 1
+    finding = chaos.verdict()["findings"][0]
+    assert finding["kind"] == "gave_up_on_retryable" and finding["requests"] == [chaos.journal()[0]["id"]]
 
 
 def test_async_client_retries_the_same_way(chaos):
-    rule(chaos, fault={"status": 429, "retry_after_ms": 100}, times=2)
+    chaos.add_rule(fault={"status": 429, "retry_after_ms": 100}, times=2)
 
     async def run():
         client = AsyncOpenAI(base_url=chaos.url, api_key="sk-chaos", max_retries=2)
         return await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
 
     assert asyncio.run(run()).choices[0].message.content
-    assert [e["retry_count"] for e in journal(chaos)] == [0, 1, 2]
+    assert [e["retry_count"] for e in chaos.journal()] == [0, 1, 2]
 
 
 def test_retry_after_over_two_minutes_stops_the_python_sdk(chaos):
     """Python SDKs refuse to wait more than MAX_RETRY_AFTER_DELAY (120 s): no retry at all."""
-    rule(chaos, fault={"status": 429, "retry_after": 121}, times=1)
+    chaos.add_rule(fault={"status": 429, "retry_after": 121}, times=1)
     with pytest.raises(openai.RateLimitError):
         ask(sdk(chaos, 2))
-    assert len(journal(chaos)) == 1
+    assert len(chaos.journal()) == 1
 
 
 # --- what must and must not be retried -----------------------------------------------
 
 
 def test_400_is_not_retried(chaos):
-    rule(chaos, fault={"status": 400, "message": "Bad request, as a fault"})
+    chaos.add_rule(fault={"status": 400, "message": "Bad request, as a fault"})
     with pytest.raises(openai.BadRequestError):
         ask(sdk(chaos, 2))
-    assert len(journal(chaos)) == 1
+    assert len(chaos.journal()) == 1
 
 
 def test_insufficient_quota_is_retried_by_status(chaos):
     """Pinned: the SDK retries any 429, insufficient_quota included, unless told not to.
     No retry can fix it; stop on `e.code == "insufficient_quota"` in your own code."""
-    rule(chaos, fault="insufficient_quota")
+    chaos.add_rule(fault="insufficient_quota")
     with pytest.raises(openai.RateLimitError) as raised:
         ask(sdk(chaos, 2))
     assert raised.value.code == "insufficient_quota"
-    assert len(journal(chaos)) == 3
-    kinds = {f["kind"] for f in verdict(chaos)["findings"]}
+    assert len(chaos.journal()) == 3
+    kinds = {f["kind"] for f in chaos.verdict()["findings"]}
     assert "retried_non_retryable" in kinds
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408, 409])
 def test_server_errors_are_retried(chaos, status):
-    rule(chaos, fault={"status": status, "retry_after_ms": 10}, times=1)
+    chaos.add_rule(fault={"status": status, "retry_after_ms": 10}, times=1)
     assert ask(sdk(chaos, 2)).choices[0].message.content
-    assert [e["status"] for e in journal(chaos)] == [status, 200]
+    assert [e["status"] for e in chaos.journal()] == [status, 200]
 
 
 def test_502_is_the_proxy_html(chaos):
-    rule(chaos, fault=502)
+    chaos.add_rule(fault=502)
     response = httpx.post(f"{chaos.url}/chat/completions", json={"model": "gpt-4o-mini", "messages": MESSAGES})
     assert response.status_code == 502 and response.headers["content-type"] == "text/html"
     assert "<title>502 Bad Gateway</title>" in response.text
@@ -141,34 +130,34 @@ def test_502_is_the_proxy_html(chaos):
 
 
 def test_x_should_retry_false_stops_retries(chaos):
-    rule(chaos, fault={"status": 503, "should_retry": False})
+    chaos.add_rule(fault={"status": 503, "should_retry": False})
     with pytest.raises(openai.InternalServerError):
         ask(sdk(chaos, 3))
-    assert len(journal(chaos)) == 1
+    assert len(chaos.journal()) == 1
 
 
 def test_x_should_retry_true_retries_a_400(chaos):
-    rule(chaos, fault={"status": 400, "should_retry": True, "retry_after_ms": 10}, times=1)
+    chaos.add_rule(fault={"status": 400, "should_retry": True, "retry_after_ms": 10}, times=1)
     assert ask(sdk(chaos, 2)).choices[0].message.content
-    assert len(journal(chaos)) == 2
+    assert len(chaos.journal()) == 2
 
 
 # --- timeouts and the network --------------------------------------------------------
 
 
 def test_hung_request_raises_api_timeout_error(chaos):
-    rule(chaos, fault={"type": "timeout"})
+    chaos.add_rule(fault={"type": "timeout"})
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         ask(sdk(chaos, 0, timeout=0.5))
     assert 0.45 <= time.monotonic() - started < 3
     time.sleep(0.2)  # the server noticed the client leaving and let go of the request
-    (entry,) = journal(chaos)
+    (entry,) = chaos.journal()
     assert entry["outcome"] == "timeout" and entry["duration_ms"] < 2000
 
 
 def test_slow_answer_within_the_timeout(chaos):
-    rule(chaos, fault={"type": "timeout", "hold_ms": 300, "then": "answer"})
+    chaos.add_rule(fault={"type": "timeout", "hold_ms": 300, "then": "answer"})
     started = time.monotonic()
     assert ask(sdk(chaos, 0, timeout=5)).choices[0].message.content
     assert time.monotonic() - started >= 0.3
@@ -176,27 +165,27 @@ def test_slow_answer_within_the_timeout(chaos):
 
 @pytest.mark.parametrize("kind", ["reset", "empty", "headers_then_close", "limit_data", "garbage"])
 def test_connection_faults_raise_api_connection_error(chaos, kind):
-    rule(chaos, fault={"type": kind, **({"bytes": 40} if kind == "limit_data" else {})})
+    chaos.add_rule(fault={"type": kind, **({"bytes": 40} if kind == "limit_data" else {})})
     with pytest.raises(openai.APIConnectionError):
         ask(sdk(chaos, 0))
-    assert journal(chaos)[0]["outcome"] == "connection"
+    assert chaos.journal()[0]["outcome"] == "connection"
 
 
 def test_connection_errors_are_retried(chaos):
-    rule(chaos, fault={"type": "reset"}, times=2)
+    chaos.add_rule(fault={"type": "reset"}, times=2)
     assert ask(sdk(chaos, 2)).choices[0].message.content
-    assert [e["outcome"] for e in journal(chaos)] == ["connection", "connection", "ok"]
+    assert [e["outcome"] for e in chaos.journal()] == ["connection", "connection", "ok"]
 
 
 def test_latency_before_headers_with_jitter(chaos):
-    rule(chaos, fault={"type": "latency", "delay_ms": 250, "jitter_ms": 50})
+    chaos.add_rule(fault={"type": "latency", "delay_ms": 250, "jitter_ms": 50})
     started = time.monotonic()
     ask(sdk(chaos, 0))
     assert 0.2 <= time.monotonic() - started < 2
 
 
 def test_slicer_dribbles_past_a_read_timeout(chaos):
-    rule(chaos, fault={"type": "slicer", "slice_bytes": 8, "slice_delay_ms": 100})
+    chaos.add_rule(fault={"type": "slicer", "slice_bytes": 8, "slice_delay_ms": 100})
     client = OpenAI(base_url=chaos.url, api_key="k", max_retries=0,
                     timeout=httpx.Timeout(5.0, read=0.05))
     with pytest.raises(openai.APITimeoutError):
@@ -204,7 +193,7 @@ def test_slicer_dribbles_past_a_read_timeout(chaos):
 
 
 def test_malformed_json_reaches_the_caller(chaos):
-    rule(chaos, fault={"type": "malformed_json"})
+    chaos.add_rule(fault={"type": "malformed_json"})
     with pytest.raises(ValueError):  # json.JSONDecodeError, raised by the SDK's parser
         ask(sdk(chaos, 0))
 
@@ -226,38 +215,38 @@ def test_cut_stream_ends_silently_in_the_python_sdk(chaos):
     no retry. What the caller sees is a shorter text and no finish_reason: check for it."""
     full, finish = stream_text(sdk(chaos, 2))
     assert finish == "stop"
-    rule(chaos, fault={"type": "stream_cut", "after_chunks": 3})
+    chaos.add_rule(fault={"type": "stream_cut", "after_chunks": 3})
     cut, finish = stream_text(sdk(chaos, 2))
     assert finish is None and full.startswith(cut) and len(cut) < len(full)
-    entries = journal(chaos)
+    entries = chaos.journal()
     assert len(entries) == 2 and entries[1]["outcome"] == "cut"
-    warning = [f for f in verdict(chaos)["findings"] if f["kind"] == "stream_cut_not_retried"]
+    warning = [f for f in chaos.verdict()["findings"] if f["kind"] == "stream_cut_not_retried"]
     assert warning and warning[0]["severity"] == "warning" and warning[0]["requests"] == [entries[1]["id"]]
 
 
 def test_stream_dropped_mid_body_raises_connection_error(chaos):
-    rule(chaos, fault={"type": "stream_cut", "after_chunks": 3, "close": True})
+    chaos.add_rule(fault={"type": "stream_cut", "after_chunks": 3, "close": True})
     with pytest.raises(openai.APIConnectionError):
         stream_text(sdk(chaos, 2))
-    assert len(journal(chaos)) == 1  # a mid-stream drop is not retried
+    assert len(chaos.journal()) == 1  # a mid-stream drop is not retried
 
 
 def test_error_event_mid_stream_raises(chaos):
-    rule(chaos, fault={"type": "stream_error", "after_chunks": 2, "message": "The server had an error while processing your request."})
+    chaos.add_rule(fault={"type": "stream_error", "after_chunks": 2, "message": "The server had an error while processing your request."})
     with pytest.raises(openai.APIError) as raised:
         stream_text(sdk(chaos, 2))
     assert "server had an error" in raised.value.message
-    assert len(journal(chaos)) == 1
+    assert len(chaos.journal()) == 1
 
 
 def test_stall_mid_stream_times_out(chaos):
-    rule(chaos, fault={"type": "stall", "after_chunks": 2, "hold_ms": 3000})
+    chaos.add_rule(fault={"type": "stall", "after_chunks": 2, "hold_ms": 3000})
     with pytest.raises(openai.APITimeoutError):
         stream_text(sdk(chaos, 0, timeout=0.5))
 
 
 def test_stream_latency_paces_chunks(chaos):
-    rule(chaos, fault={"type": "latency", "first_chunk_ms": 200, "chunk_delay_ms": 20})
+    chaos.add_rule(fault={"type": "latency", "first_chunk_ms": 200, "chunk_delay_ms": 20})
     started = time.monotonic()
     stream_text(sdk(chaos, 0))
     assert time.monotonic() - started >= 0.3
@@ -267,7 +256,7 @@ def test_stream_latency_paces_chunks(chaos):
 
 
 def test_tenacity_backoff_wrapper(chaos):
-    rule(chaos, fault={"status": 429, "retry_after_ms": 10}, times=2)
+    chaos.add_rule(fault={"status": 429, "retry_after_ms": 10}, times=2)
     client = sdk(chaos, 0)
     waits: list[float] = []
 
@@ -283,8 +272,8 @@ def test_tenacity_backoff_wrapper(chaos):
     started = time.monotonic()
     assert call().choices[0].message.content
     elapsed = time.monotonic() - started
-    entries = journal(chaos)
+    entries = chaos.journal()
     assert len(entries) == 3 and len(waits) == 2
     assert elapsed >= sum(waits)
     assert all(e["retry_count"] == 0 for e in entries)  # the SDK itself did not retry
-    assert verdict(chaos)["calls"] == 1  # ... and the journal still sees one call, retried
+    assert chaos.verdict()["calls"] == 1  # ... and the journal still sees one call, retried

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import textwrap
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from openai import OpenAI
 
-from mockserver import Config, create_app, load_config
+from mockserver import create_app, load_config
 from mockserver.yamlio import SourceError
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "rules"}]}
@@ -233,6 +234,24 @@ def test_config_rules_and_scenarios(tmp_path):
     config = load_config(path)
     app = create_app(config)
     assert len(app.state.runtime.faults.config_rules) == 2
+
+
+def test_readme_chaos_config_example(make_server, tmp_path):
+    """The config example in README's "Chaos testing" loads and does what it says."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("```yaml\n# mockserver.yaml\nseed: 7\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "mockserver.yaml"
+    path.write_text("seed: 7\n" + block)
+    running = make_server(load_config(path))
+    # rule 1 fires twice; then rule 4's steps (rule 3 wants streams): 429, 429, then ok for good
+    assert statuses(running, 6) == [429, 429, 429, 429, 200, 200]
+    tenants = [post(running, {"model": "text-embedding-3-small", "input": "x"}, {"x-tenant": "flaky"}, "/embeddings")
+               for _ in range(40)]
+    failed = sum(r.status_code == 503 for r in tenants)
+    assert 0 < failed < 20  # probability 0.2, seeded
+    again = make_server(load_config(path))
+    assert [r.status_code for r in (post(again, {"model": "text-embedding-3-small", "input": "x"}, {"x-tenant": "flaky"},
+                                         "/embeddings") for _ in range(40))] == [r.status_code for r in tenants]
 
 
 @pytest.mark.parametrize("text, line, problem", [

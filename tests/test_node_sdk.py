@@ -10,7 +10,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mockserver import Config
@@ -39,7 +38,7 @@ def fake():
 
 @pytest.fixture(autouse=True)
 def fresh(fake):
-    httpx.post(f"{fake.origin}/__mock/reset").raise_for_status()
+    fake.reset()
     yield
     fake.audit.drain()
 
@@ -53,17 +52,11 @@ def node(fake, retries: int, fault: str = "", stream: bool = False) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def journal(fake) -> list[dict]:
-    return httpx.get(f"{fake.origin}/__mock/requests").json()["data"]
-
-
-def rule(fake, **spec) -> None:
-    httpx.post(f"{fake.origin}/__mock/faults", json={"match": {"endpoint": "chat.completions"}, **spec}).raise_for_status()
 
 
 def test_429_then_success(fake):
     assert node(fake, 2, "429; retry-after-ms=50; attempts=2")["ok"] is True
-    entries = journal(fake)
+    entries = fake.journal()
     assert [e["retry_count"] for e in entries] == [0, 1, 2]
     assert [e["status"] for e in entries] == [429, 429, 200]
     assert "OpenAI/JS" in entries[0]["client"]  # the SDK's user agent, in the journal
@@ -73,34 +66,34 @@ def test_429_then_success(fake):
 def test_retry_counts(fake, retries):
     outcome = node(fake, retries, "503; retry-after-ms=10")
     assert outcome == {**outcome, "ok": False, "name": "InternalServerError", "status": 503}
-    assert len(journal(fake)) == retries + 1
+    assert len(fake.journal()) == retries + 1
 
 
 def test_retry_after_over_a_minute_falls_back_to_backoff(fake):
     """Unlike the Python SDK, the Node SDK ignores a retry-after over 60 s and retries on its
     own backoff."""
-    rule(fake, fault={"status": 429, "retry_after": 121}, times=1)
+    fake.add_rule(fault={"status": 429, "retry_after": 121}, times=1)
     assert node(fake, 2)["ok"] is True
-    assert [e["status"] for e in journal(fake)] == [429, 200]
+    assert [e["status"] for e in fake.journal()] == [429, 200]
 
 
 def test_400_not_retried_and_should_retry_false_obeyed(fake):
     assert node(fake, 3, "400")["status"] == 400
     assert node(fake, 3, '{"status": 503, "should_retry": false}')["status"] == 503
-    assert len(journal(fake)) == 2
+    assert len(fake.journal()) == 2
 
 
 def test_reset_is_a_connection_error_and_is_retried(fake):
     assert node(fake, 0, "reset")["name"] == "APIConnectionError"
-    rule(fake, fault={"type": "reset"}, times=1)
+    fake.add_rule(fault={"type": "reset"}, times=1)
     assert node(fake, 2)["ok"] is True
-    assert [e["outcome"] for e in journal(fake)] == ["connection", "connection", "ok"]
+    assert [e["outcome"] for e in fake.journal()] == ["connection", "connection", "ok"]
 
 
 def test_error_event_mid_stream_throws(fake):
     outcome = node(fake, 2, "stream_error; after-chunks=2", stream=True)
     assert outcome["ok"] is False and outcome["name"] == "APIError"
-    assert len(journal(fake)) == 1
+    assert len(fake.journal()) == 1
 
 
 def test_cut_stream_ends_quietly(fake):

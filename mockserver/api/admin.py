@@ -28,12 +28,17 @@ async def _body(ex: Exchange) -> object:
     return ex.body
 
 
-async def add_fault(ex: Exchange) -> Reply:
+async def _added(ex: Exchange, add, what: str) -> Reply:
+    """201 with what was added, or a 400 that leaves the rules in force as they were."""
     try:
-        rule = ex.runtime.faults.add_rule(await _body(ex), "POST /__mock/faults")
+        added = add(await _body(ex), f"{ex.method} {ex.path}")
     except SourceError as err:
-        raise errors.invalid_request(f"Invalid fault rule: {err.problem}", code="invalid_mock_rule") from None
-    return Reply.json(rule.describe(), status=201)
+        raise errors.invalid_request(f"Invalid {what}: {err.problem}", code="invalid_mock_rule") from None
+    return Reply.json(added.describe(), status=201)
+
+
+async def add_fault(ex: Exchange) -> Reply:
+    return await _added(ex, ex.runtime.faults.add_rule, "fault rule")
 
 
 async def list_faults(ex: Exchange) -> Reply:
@@ -55,11 +60,7 @@ async def remove_fault(ex: Exchange) -> Reply:
 
 
 async def add_scenario(ex: Exchange) -> Reply:
-    try:
-        scenario = ex.runtime.faults.add_scenario(await _body(ex), "POST /__mock/scenarios")
-    except SourceError as err:
-        raise errors.invalid_request(f"Invalid scenario: {err.problem}", code="invalid_mock_rule") from None
-    return Reply.json(scenario.describe(), status=201)
+    return await _added(ex, ex.runtime.faults.add_scenario, "scenario")
 
 
 async def list_requests(ex: Exchange) -> Reply:

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from mockserver import Config, create_app
@@ -48,6 +49,23 @@ class RunningServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    # --- the admin API, as a test uses it ----------------------------------------------
+
+    def reset(self) -> None:
+        httpx.post(f"{self.origin}/__mock/reset").raise_for_status()
+
+    def add_rule(self, **spec) -> dict:
+        """A run-time fault rule for chat completions (unless `match` says otherwise)."""
+        response = httpx.post(f"{self.origin}/__mock/faults", json={"match": {"endpoint": "chat.completions"}, **spec})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def journal(self) -> list[dict]:
+        return httpx.get(f"{self.origin}/__mock/requests").json()["data"]
+
+    def verdict(self) -> dict:
+        return httpx.get(f"{self.origin}/__mock/verdict").json()
 
 
 TESTS = Path(__file__).resolve().parent.parent
