@@ -40,6 +40,22 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "models.retrieve.response": ("response", "openai.types:Model"),
     "models.delete.response": ("response", "openai.types:ModelDeleted"),
     "error.response": ("response", "openai.types.shared:ErrorObject"),
+    "responses.create.request": (
+        "request",
+        "openai.types.responses.response_create_params:ResponseCreateParamsNonStreaming",
+        "openai.types.responses.response_create_params:ResponseCreateParamsStreaming",
+    ),
+    "responses.create.response": ("response", "openai.types.responses:Response"),
+    "responses.create.event": ("chunk", "openai.types.responses:ResponseStreamEvent"),
+    "responses.input_items.list.response": (
+        "response", "openai.pagination:SyncCursorPage[openai.types.responses:ResponseItem]",
+    ),
+    "responses.input_tokens.count.request": (
+        "request", "openai.types.responses.input_token_count_params:InputTokenCountParams",
+    ),
+    "responses.input_tokens.count.response": ("response", "openai.types.responses:InputTokenCountResponse"),
+    "responses.compact.request": ("request", "openai.types.responses.response_compact_params:ResponseCompactParams"),
+    "responses.compact.response": ("response", "openai.types.responses:CompactedResponse"),
 }
 
 # family -> SDK type aliases whose string literals name that family's models

@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--require-auth", action="store_true", default=None, help="demand an API key (401 otherwise)")
     serve.add_argument("--lenient", action="store_true", default=None,
                        help="accept any model and check requests against the schemas only")
+    serve.add_argument("--state", type=Path, metavar="PATH",
+                       help="keep stored responses, conversations and completions in this SQLite file (default: in memory)")
     serve.add_argument("--seed", type=int, help="seed for synthesized answers and ids (default 0)")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser
@@ -39,6 +41,7 @@ def config_from(args: argparse.Namespace) -> Config:
         "require_auth": args.require_auth,
         "lenient": args.lenient,
         "seed": args.seed,
+        "state": args.state,
     }
     return config.replace(**{k: v for k, v in overrides.items() if v is not None})
 

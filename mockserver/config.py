@@ -58,6 +58,8 @@ class Config:
     max_hold_seconds: float = 60.0  # the longest a fault holds a request or a stream open
     retry_budget: int = 5  # retries per call the verdict allows
     fault_engine: bool = True  # off: no fault rules, headers or journal (benchmarks)
+    state: Path | None = None  # a SQLite file for stored objects; None: in memory
+    state_max_objects: int = 10_000  # the in-memory store's cap (oldest evicted)
     source: str | None = None  # the config file, for messages
 
     def fixture_paths(self) -> list[Path]:
@@ -84,8 +86,9 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "max_hold_seconds": (int, float),
     "retry_budget": (int,),
     "fault_engine": (bool,),
+    "state_max_objects": (int,),
 }
-_KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits", "faults", "scenarios"}
+_KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits", "faults", "scenarios", "state"}
 _MODEL_KEYS = {f.name for f in dataclasses.fields(ModelEntry)} - {"line"}
 
 
@@ -108,6 +111,9 @@ def load_config(path: str | Path) -> Config:
             items = [value] if isinstance(value, str) else value
             check.string_list(data, key, items)
             config.fixtures = [(path.parent / item).resolve() for item in items]
+        elif key == "state":
+            check.kind(data, key, value, (str,))
+            config.state = (path.parent / value).resolve()
         elif key == "api_keys":
             check.string_list(data, key, value)
             config.api_keys = list(value)
@@ -137,7 +143,7 @@ def load_config(path: str | Path) -> Config:
             config.scenarios = value
     if not 0 < config.port < 65536:
         check.fail(data, "port", f"port must be between 1 and 65535, got {config.port}")
-    for key in ("max_body_bytes", "journal_size", "max_hold_seconds"):
+    for key in ("max_body_bytes", "journal_size", "max_hold_seconds", "state_max_objects"):
         if getattr(config, key) <= 0:
             check.fail(data, key, f"{key} must be positive")
     if config.retry_budget < 0:

@@ -10,6 +10,7 @@ by `schema_errors.explain` to word the error as the real API does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,52 +36,85 @@ def deep_merge(base: Any, overlay: Any) -> Any:
 
 
 class Contracts:
-    """Every schema in `contracts/`, with its validator compiled at start-up."""
+    """Every schema in `contracts/`. Request schemas are loaded and compiled at start-up,
+    since every request needs one and a broken one must stop start-up; the answer
+    schemas only tests and the contract kit use are loaded when first asked for."""
 
     def __init__(self, root: Path | None = None, *, lenient: bool = False) -> None:
         self.root = Path(root) if root else bundled("contracts")
         self.lenient = lenient
-        self.schemas: dict[str, dict] = {}
+        self.names = sorted(path.name[: -len(".yaml")] for path in (self.root / "schemas").glob("*.yaml"))
+        self._schemas: dict[str, dict] = {}
         self._validators: dict[str, Any] = {}
-        for path in sorted((self.root / "schemas").glob("*.yaml")):
-            name = path.name[: -len(".yaml")]
-            schema = load_plain(path)
-            overlay_path = self.root / "overlays" / path.name
-            if overlay_path.exists():
-                overlay = load_plain(overlay_path) or {}
-                unknown = set(overlay) - {"constraints", "corrections"}
-                if unknown:
-                    raise SourceError(overlay_path, None, f"unknown overlay section(s): {', '.join(sorted(unknown))}")
-                schema = deep_merge(schema, overlay.get("corrections") or {})
-                if not lenient:
-                    schema = deep_merge(schema, overlay.get("constraints") or {})
-            self.schemas[name] = schema
-            try:
-                self._validators[name] = jsonschema_rs.validator_for(schema)
-            except Exception as exc:  # a broken overlay must stop start-up, named
-                raise SourceError(path, None, f"schema does not compile: {exc}") from None
+        for name in self.names:
+            if name.endswith(".request"):
+                self._load(name)
+        self.schemas = _Lazy(self)
+
+    def _load(self, name: str) -> None:
+        path = self.root / "schemas" / f"{name}.yaml"
+        schema = load_plain(path)
+        overlay_path = self.root / "overlays" / path.name
+        if overlay_path.exists():
+            overlay = load_plain(overlay_path) or {}
+            unknown = set(overlay) - {"constraints", "corrections"}
+            if unknown:
+                raise SourceError(overlay_path, None, f"unknown overlay section(s): {', '.join(sorted(unknown))}")
+            schema = deep_merge(schema, overlay.get("corrections") or {})
+            if not self.lenient:
+                schema = deep_merge(schema, overlay.get("constraints") or {})
+        try:
+            self._validators[name] = jsonschema_rs.validator_for(schema)
+        except Exception as exc:  # a broken overlay must stop start-up, named
+            raise SourceError(path, None, f"schema does not compile: {exc}") from None
+        self._schemas[name] = schema
+
+    def validator(self, name: str) -> Any:
+        if name not in self._validators:
+            if name not in self.names:
+                raise KeyError(name)
+            self._load(name)
+        return self._validators[name]
 
     def is_valid(self, name: str, value: Any) -> bool:
-        return self._validators[name].is_valid(value)
+        return self.validator(name).is_valid(value)
 
     def problems(self, name: str, value: Any) -> list[str]:
         """Every violation, for tests and the contract kit: `path: message`."""
         return [
             f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}"
-            for e in self._validators[name].iter_errors(value)
+            for e in self.validator(name).iter_errors(value)
         ]
 
     def check_request(self, name: str, body: Any, *, top_level_unknown: str = "unrecognized", dialect: str = "modern") -> None:
         """Raise the real API's 400 for the first problem in a request body."""
-        if self._validators[name].is_valid(body):
+        validator = self._validators[name]
+        if validator.is_valid(body):
             return
-        schema = self.schemas[name]
+        schema = self._schemas[name]
         error = explain(schema, body, top_level_unknown=top_level_unknown, dialect=dialect)
         if error is None:  # the walker does not know a keyword: fall back to the validator's words
-            first = next(iter(self._validators[name].iter_errors(body)))
+            first = next(iter(validator.iter_errors(body)))
             param = format_path(first.instance_path) or None
             error = errors.invalid_request(f"Invalid '{param or 'body'}': {first.message}", param=param, code="invalid_value")
         raise error
+
+
+class _Lazy(Mapping):
+    """`contracts.schemas[name]`: the merged schema, loaded on first use."""
+
+    def __init__(self, contracts: Contracts) -> None:
+        self._contracts = contracts
+
+    def __getitem__(self, name: str) -> dict:
+        self._contracts.validator(name)
+        return self._contracts._schemas[name]
+
+    def __iter__(self):
+        return iter(self._contracts.names)
+
+    def __len__(self) -> int:
+        return len(self._contracts.names)
 
 
 def format_path(parts: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from .yamlio import Reader, plain
 
-MATCH_KEYS = {"endpoint", "model", "message", "body", "headers", "method"}
+MATCH_KEYS = {"endpoint", "model", "message", "conversation", "body", "headers", "method"}
 # An anchored regex with no metacharacters: an exact text, which the fixture index can key on.
 _LITERAL = re.compile(r"^\^((?:[^\\.^$*+?()\[\]{}|]|\\.)*)\$$")
 
@@ -29,6 +29,11 @@ class Probe:
     header: Callable[[str], str | None]
     method: str = "POST"
 
+    def transcript(self) -> str:
+        """Every message of the conversation, one per line: chat `messages`, or a
+        Responses `input` (which, chained, holds the earlier turns too)."""
+        return transcript_of(self.body)
+
 
 @dataclass
 class Criteria:
@@ -36,6 +41,7 @@ class Criteria:
     models: tuple[str, ...] = ()
     message: re.Pattern | None = None
     exact_message: str | None = None
+    conversation: re.Pattern | None = None  # searched in every message, earlier turns included
     headers: dict[str, str] = field(default_factory=dict)
     body: dict | None = None
     methods: tuple[str, ...] = ()
@@ -46,6 +52,7 @@ class Criteria:
         return (
             (1 if self.models else 0)
             + (2 if self.exact_message is not None else 1 if self.message else 0)
+            + (1 if self.conversation else 0)
             + len(self.headers)
             + (_leaves(self.body) if self.body is not None else 0)
             + (1 if self.methods else 0)
@@ -73,6 +80,10 @@ class Criteria:
                 reasons.append(f"the last user message {_short(text)!r} does not match /{self.message.pattern}/")
                 if first_only:
                     return reasons
+        if self.conversation is not None and not self.conversation.search(probe.transcript()):
+            reasons.append(f"no message of the conversation matches /{self.conversation.pattern}/")
+            if first_only:
+                return reasons
         for name, value in self.headers.items():
             got = probe.header(name)
             if got != value:
@@ -96,6 +107,20 @@ def text_of(content: Any) -> str:
             if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text")
         )
     return ""
+
+
+def transcript_of(body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    items = body.get("messages")
+    if items is None:
+        items = body.get("input")
+        if isinstance(items, str):
+            return items
+    if not isinstance(items, list):
+        return ""
+    return "\n".join(text_of(item.get("content") if "content" in item else item.get("output"))
+                     for item in items if isinstance(item, dict))
 
 
 def last_user_text(body: Any) -> str | None:
@@ -149,6 +174,14 @@ def parse_criteria(
         literal = _LITERAL.match(pattern)
         if literal:
             criteria.exact_message = re.sub(r"\\(.)", r"\1", literal.group(1))
+    if "conversation" in match:
+        pattern = match["conversation"]
+        if not isinstance(pattern, str):
+            r.fail(match, "conversation", "'conversation' must be a regular expression (a string)")
+        try:
+            criteria.conversation = re.compile(pattern)
+        except re.error as exc:
+            r.fail(match, "conversation", f"'conversation' is not a valid regular expression: {exc}")
     if "body" in match:
         criteria.body = plain(r.mapping(match["body"], "'body'", match, "body"))
     if "headers" in match:

@@ -18,6 +18,7 @@ from .journal import Journal
 from .lru import LRU
 from .prompt_cache import PromptCache
 from .ratelimit import RateLimits
+from .state import open_store
 from .routing import Operation, all_operations, resolve_endpoint
 from .tokens import Tokenizer
 from .yamlio import SourceError
@@ -57,6 +58,7 @@ class Runtime:
         )
         self.faults_rng = random.Random(config.seed)  # jitter: seeded, like every other choice
         self.journal = Journal(config.journal_size)
+        self.store = open_store(config.state, config.state_max_objects)
         self.journaling = config.fault_engine
         self.organization = b"user-mockserver"
         self.project = b"proj_mockserver"
@@ -64,11 +66,12 @@ class Runtime:
 
     def reset(self) -> None:
         """Back to the state at start-up: sequences, caches, buckets, fault rules and
-        counters, the journal."""
+        counters, the journal, and every stored object (in a `--state` file too)."""
         self.fixtures.reset()
         self.prompt_cache.clear()
         self.rate_limits.reset()
         self.catalog.deleted.clear()
         self.faults.reset()
         self.journal.clear()
+        self.store.clear()
         self.faults_rng = random.Random(self.config.seed)

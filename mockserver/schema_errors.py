@@ -257,8 +257,30 @@ class _Walker:
                         return problem
                 options = [self.resolve(b["properties"][key])["const"] for b, _ in fitting]
                 return Problem("value", path + (key,), value[key], options=options)
+        if isinstance(value, dict) and isinstance(value.get("type"), str):
+            # Branches that only mostly pin `type` (optional, or nullable) still name it.
+            named = [(b, p, self.constants(b, "type")) for b, p in fitting]
+            named = [(b, p, c) for b, p, c in named if c]
+            if named:
+                chosen = [(b, p) for b, p, c in named if value["type"] in c]
+                if not chosen:
+                    options = list(dict.fromkeys(v for _, _, c in named for v in c))
+                    return Problem("value", path + ("type",), value["type"], options=options)
+                fitting = chosen
         # Otherwise the branch that got furthest into the value is the one it meant.
         return max(fitting, key=lambda pair: len(pair[1].path))[1]
+
+    def constants(self, branch: dict, key: str) -> list:
+        """The constant values a branch allows for `key` (through `anyOf` and `enum`)."""
+        node = self.resolve(branch.get("properties", {}).get(key, {}))
+        options = node.get("anyOf") or node.get("oneOf") or [node]
+        out = []
+        for option in options:
+            option = self.resolve(option)
+            if "const" in option:
+                out.append(option["const"])
+            out.extend(v for v in option.get("enum", []) if v is not None)
+        return [v for v in out if v is not None]
 
     def discriminator(self, branches: list[dict]) -> str | None:
         """A property every branch pins to a different constant (`role`, `type`)."""

@@ -7,6 +7,7 @@ the real headers, and lets faults and pacing act on any endpoint's answer.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
@@ -41,6 +42,12 @@ class Reply:
     @classmethod
     def json(cls, value: Any, status: int = 200, headers: Headers | None = None) -> "Reply":
         return cls(orjson.dumps(value), status, headers or [])
+
+    @classmethod
+    def pretty(cls, value: Any, status: int = 200, headers: Headers | None = None) -> "Reply":
+        """Indented two spaces, non-ASCII escaped, no final newline: how the Responses
+        and Conversations endpoints write their bodies (as Python's `json.dumps(indent=2)`)."""
+        return cls(pretty_ascii(value), status, headers or [])
 
     @classmethod
     def error(cls, err: errors.OpenAIError) -> "Reply":
@@ -184,6 +191,26 @@ class Exchange:
     async def send_reply(self, reply: Reply) -> None:
         await self.start(reply.status, reply.content_type, reply.headers, len(reply.body), reply.profile)
         await self.send({"type": "http.response.body", "body": reply.body})
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return "\\u%04x" % code
+    code -= 0x10000
+    return "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+
+
+def pretty_ascii(value: Any) -> bytes:
+    """JSON indented two spaces with `\\uXXXX` for anything outside ASCII (only strings
+    can hold it, so escaping the text after encoding is exact)."""
+    raw = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    if raw.isascii():
+        return raw
+    return _NON_ASCII.sub(_escape, raw.decode()).encode()
 
 
 class ClientGone(Exception):

@@ -1,5 +1,5 @@
 """One module per endpoint family; each declares its operations, routes and handlers only."""
 
-from . import admin, chat, embeddings, models
+from . import admin, chat, embeddings, models, responses
 
-OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *admin.OPERATIONS]
+OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS, *admin.OPERATIONS]

@@ -1,0 +1,338 @@
+"""/v1/responses: create (plain or streamed), retrieve, delete, cancel, input items,
+input token counts, all on the state store.
+
+A stored response is one record (`kind` "response"): the response object as last
+answered, the input items of its request, and the conversation up to and including its
+output, which a request naming it as `previous_response_id` continues.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import errors, responses_wire
+from ..catalog import ModelSpec
+from ..ids import rng_for
+from ..matching import Probe
+from ..routing import Operation
+from ..state import page
+from ..wire import Exchange, Reply, StreamReply
+from . import responses_plan as plan
+from .common import api_key, fixture_not_found, request_rng_seed, requested_model
+
+KIND = "response"
+
+
+def not_found(response_id: str) -> errors.OpenAIError:
+    return errors.OpenAIError(404, f"Response with id '{response_id}' not found.")
+
+
+def previous_not_found(response_id: str) -> errors.OpenAIError:
+    return errors.OpenAIError(
+        404, f"Previous response with id '{response_id}' not found.", param="previous_response_id",
+        code="previous_response_not_found",
+    )
+
+
+async def create(ex: Exchange) -> Reply | StreamReply:
+    runtime = ex.runtime
+    body = ex.body
+    spec = requested_model(ex, body["model"], "responses")
+    created_at = int(time.time())
+    seed = request_rng_seed(ex)
+    id_rng = rng_for(runtime.ids.make("", 16), "ids")  # ids differ per call; the answer depends on the request
+    history: list[dict] = []
+    previous = body.get("previous_response_id")
+    stored = body.get("store", True) is not False
+    shard = responses_wire.shard_of(previous) if isinstance(previous, str) and previous.startswith("resp_") else None
+    response_id = responses_wire.response_id(id_rng, created_at, shard=shard, stored=stored)
+    if previous is not None:
+        if body.get("conversation") is not None:
+            raise errors.invalid_request(
+                "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.",
+                param=None, code="mutually_exclusive_parameters",
+            )
+        record = runtime.store.get(KIND, previous)
+        if record is None:
+            raise previous_not_found(previous)
+        history = record["history"]
+    inputs = plan.input_items(body.get("input"), response_id, id_rng)
+    history = history + [item for item in inputs if item.get("type") != "item_reference"]
+    plan.check_tool_outputs(history)
+
+    messages = plan.chat_messages(body.get("instructions"), history)
+    fmt = ((body.get("text") or {}).get("format")) or {}
+    prompt = runtime.tokenizer.chat_prompt(
+        messages, plan.chat_tools(body.get("tools") or []) or None, spec.encoding,
+        {"type": "json_schema", "json_schema": fmt} if fmt.get("type") == "json_schema" else None,
+    )
+    budget = body.get("max_output_tokens")
+    headers = runtime.rate_limits.consume(api_key(ex), spec.id, len(prompt) + (budget or 0))
+
+    probe_body = {**body, "input": history}
+    user_text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), None)
+    query = Probe(ex.operation.id, body["model"], probe_body, user_text, _header_reader(ex), ex.method)
+    hit = runtime.fixtures.find(query)
+    if hit is None and runtime.config.strict_fixtures:
+        raise fixture_not_found(ex, query)
+    fixture = hit.response if hit else None
+    ex.fixture = hit.fixture.name if hit else None
+    if fixture is not None and not fixture.rendered:
+        return replay(ex, fixture, headers)
+
+    response = answer(ex, spec, body, prompt, messages, fixture, seed, response_id, created_at, id_rng)
+    if stored:
+        # input_items lists the whole chain: earlier inputs and outputs, then this input.
+        runtime.store.put(KIND, response_id, {"response": response, "input_items": history,
+                                             "history": history + response["output"]})
+    extra = fixture.headers if fixture is not None else []
+    delay = fixture.delay if fixture else 0.0
+    if not body.get("stream"):
+        reply = Reply.pretty(response, fixture.status if fixture else 200, headers + extra)
+        reply.delay = delay
+        return reply
+    # Streams carry no x-ratelimit-* headers (every recorded stream); the limiter still counts them.
+    headers = list(extra)
+    split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
+    obfuscate = (body.get("stream_options") or {}).get("include_obfuscation", True)
+    frames = responses_wire.stream_frames(
+        response, split, obfuscation=rng_for(seed, "obfuscation") if obfuscate else None,
+        start=_opening(response, body),
+    )
+    delays = None
+    if fixture is not None and (fixture.chunk_delay or fixture.first_chunk_delay):
+        delays = [0.0, 0.0, fixture.first_chunk_delay] + [fixture.chunk_delay] * (len(frames) - 3)
+    return StreamReply(frames, delays, headers=headers, delay=delay)
+
+
+def _opening(response: dict, body: dict) -> dict:
+    """As first announced: the service tier as requested (`auto`), no output yet."""
+    opening = responses_wire.opening_state(response)
+    opening["service_tier"] = body.get("service_tier") or "auto"
+    return opening
+
+
+def _header_reader(ex: Exchange):
+    def header(name: str) -> str | None:
+        value = ex.header(name.encode("latin-1"))
+        return value.decode("latin-1") if value is not None else None
+
+    return header
+
+
+def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], messages: list[dict], fixture, seed: bytes,
+           response_id: str, created_at: int, id_rng) -> dict:
+    """The finished response: reasoning, then tool calls or a message, cut to
+    `max_output_tokens`, with usage from the tokenizer."""
+    runtime = ex.runtime
+    tokenizer = runtime.tokenizer
+    ask = plan.ask_from(body, messages)
+    rng = rng_for(seed, "answer")
+    turn = plan.turn_for(ask, fixture, rng)
+    draw = rng_for(request_rng_seed(ex, ignore=("reasoning",)), "reasoning").random()
+    reasoning, summary = plan.reasoning_for(spec, body, draw, rng_for(seed, "summary"))
+    budget = body.get("max_output_tokens")
+    output: list[dict] = []
+    status, incomplete = "completed", None
+    summary_tokens = sum(tokenizer.count(part, spec.encoding) for part in summary)
+    if budget is not None and reasoning + summary_tokens >= budget:  # reasoning used the whole budget
+        reasoning, summary, summary_tokens = budget, [], 0
+        status, incomplete = "incomplete", {"reason": "max_output_tokens"}
+    used = reasoning + summary_tokens
+    if spec.reasoning:
+        output.append(responses_wire.reasoning_item(responses_wire.item_id("rs", response_id, id_rng), summary))
+    if status == "incomplete":
+        pass
+    elif turn.tool_calls:
+        for call in turn.tool_calls:
+            output.append(responses_wire.function_call_item(
+                responses_wire.item_id("fc", response_id, id_rng), call.id or plan.call_id(rng), call.name, call.arguments))
+            used += tokenizer.count(call.name + call.arguments, spec.encoding)
+    elif turn.refusal is not None:
+        output.append(responses_wire.refusal_item(responses_wire.item_id("msg", response_id, id_rng), turn.refusal))
+        used += tokenizer.count(turn.refusal, spec.encoding)
+    else:
+        text = turn.text or ""
+        pieces = tokenizer.pieces(text, spec.encoding)
+        message_status = "completed"
+        if budget is not None and used + len(pieces) > budget:
+            pieces = pieces[: max(0, budget - used)]
+            text = "".join(pieces)
+            status, incomplete, message_status = "incomplete", {"reason": "max_output_tokens"}, "incomplete"
+        output.append(responses_wire.message_item(responses_wire.item_id("msg", response_id, id_rng), text, message_status))
+        used += len(pieces)
+    if fixture is not None and fixture.usage is not None:
+        usage = fixture.usage
+    else:
+        cached = runtime.prompt_cache.use(f"{spec.id}|{body.get('prompt_cache_key') or ''}", prompt)
+        usage = responses_wire.usage(len(prompt), used, cached=cached, reasoning=reasoning)
+    return response_object(runtime, spec, body, response_id, created_at, status, output, usage, incomplete)
+
+
+def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, created_at: int, status: str,
+                    output: list[dict], usage: dict | None, incomplete: dict | None) -> dict:
+    """The response object, every field in the real API's order, echoing the request."""
+    reasoning = body.get("reasoning") or {}
+    effort = reasoning.get("effort") or (spec.default_effort if spec.reasoning else None)
+    summary = reasoning.get("summary")
+    text = dict(body.get("text") or {})
+    fmt = text.get("format") or {"type": "text"}
+    if fmt.get("type") == "json_schema":  # echoed with every field, `strict` true unless said
+        fmt = {"type": "json_schema", "description": fmt.get("description"), "name": fmt.get("name"),
+               "schema": fmt.get("schema"), "strict": fmt.get("strict") if fmt.get("strict") is not None else True}
+    text = {"format": fmt, "verbosity": text.get("verbosity") or "medium"}
+    tier = body.get("service_tier")
+    out: dict[str, Any] = {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "background": bool(body.get("background")),
+        "billing": {"payer": "developer"},
+        "completed_at": created_at if status in ("completed", "incomplete") else None,
+    }
+    if body.get("conversation") is not None:
+        conversation = body["conversation"]
+        out["conversation"] = {"id": conversation if isinstance(conversation, str) else conversation.get("id")}
+    out.update({
+        "error": None,
+        "frequency_penalty": body.get("frequency_penalty", 0.0),
+        "incomplete_details": incomplete,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "max_tool_calls": body.get("max_tool_calls"),
+        "model": runtime.catalog.snapshot(spec.id),
+        "moderation": None,
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "presence_penalty": body.get("presence_penalty", 0.0),
+        "previous_response_id": body.get("previous_response_id"),
+        "prompt_cache_key": body.get("prompt_cache_key"),
+        "prompt_cache_retention": body.get("prompt_cache_retention") or "in_memory",
+        "reasoning": {"effort": effort, "summary": "detailed" if summary == "auto" else summary},
+        "safety_identifier": body.get("safety_identifier"),
+        "service_tier": "default" if tier in (None, "auto") else tier,
+        "store": body.get("store", True) is not False,
+        "temperature": body.get("temperature", 1.0),
+        "text": text,
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": [_echo_tool(tool) for tool in body.get("tools") or []],
+        "top_logprobs": body.get("top_logprobs", 0),
+        "top_p": body.get("top_p", 1.0),
+        "truncation": body.get("truncation", "disabled"),
+        "usage": usage,
+        "user": body.get("user"),
+        "metadata": body.get("metadata") or {},
+    })
+    return out
+
+
+def _echo_tool(tool: dict) -> dict:
+    """A tool as the real API echoes it: a function tool with every field, `strict` true
+    unless said, and a strict tool's parameters closed (`additionalProperties: false`)."""
+    if tool.get("type") != "function":
+        return tool
+    strict = tool.get("strict") if tool.get("strict") is not None else True
+    parameters = tool.get("parameters")
+    if strict and isinstance(parameters, dict) and "additionalProperties" not in parameters:
+        parameters = {**parameters, "additionalProperties": False}
+    return {"type": "function", "description": tool.get("description") or None, "name": tool.get("name"),
+            "parameters": parameters, "strict": strict}
+
+
+def replay(ex: Exchange, fixture, headers: list) -> Reply | StreamReply:
+    """A recorded body or stream, sent as recorded (a recorded body is also stored, so it
+    can be retrieved and chained by its id)."""
+    headers = headers + fixture.headers
+    if ex.body.get("stream") and fixture.sse is not None:
+        return StreamReply(fixture.sse, fixture.sse_delays, fixture.status, headers, delay=fixture.delay)
+    if fixture.status < 400 and isinstance(fixture.body, dict) and fixture.body.get("id"):
+        inputs = plan.input_items(ex.body.get("input"), fixture.body["id"], rng_for(fixture.body["id"]))
+        ex.runtime.store.put(KIND, fixture.body["id"], {"response": fixture.body, "input_items": inputs,
+                                                       "history": inputs + list(fixture.body.get("output") or [])})
+    return Reply(fixture.body_bytes or b"", fixture.status, headers, delay=fixture.delay)
+
+
+# --- stored responses -------------------------------------------------------------------
+
+
+def _stored(ex: Exchange) -> dict:
+    response_id = ex.path_params["response_id"]
+    record = ex.runtime.store.get(KIND, response_id)
+    if record is None:
+        raise not_found(response_id)
+    return record
+
+
+async def retrieve(ex: Exchange) -> Reply:
+    return Reply.pretty(_stored(ex)["response"])
+
+
+async def delete(ex: Exchange) -> Reply:
+    response_id = ex.path_params["response_id"]
+    if not ex.runtime.store.delete(KIND, response_id):
+        raise not_found(response_id)
+    return Reply.pretty({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+async def cancel(ex: Exchange) -> Reply:
+    record = _stored(ex)
+    if not record["response"].get("background"):
+        raise errors.invalid_request("Cannot cancel a synchronous response.")
+    return Reply.pretty(record["response"])
+
+
+async def list_input_items(ex: Exchange) -> Reply:
+    record = _stored(ex)
+    query = ex.query
+    limit = _limit(query.get("limit"))
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise errors.invalid_value("order", order, ["asc", "desc"])
+    return Reply.pretty(page(record["input_items"], after=query.get("after"), before=query.get("before"),
+                             limit=limit, order=order))
+
+
+def _limit(raw: Any) -> int:
+    if raw is None:
+        return 20
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        raise errors.invalid_type("limit", "an integer", raw) from None
+    if not 1 <= limit <= 100:
+        raise errors.out_of_range("limit", limit, 1 if limit < 1 else 100, above=limit > 100, integer=True)
+    return limit
+
+
+async def input_tokens(ex: Exchange) -> Reply:
+    runtime = ex.runtime
+    body = ex.body
+    history: list[dict] = []
+    if body.get("previous_response_id"):
+        record = runtime.store.get(KIND, body["previous_response_id"])
+        if record is None:
+            raise previous_not_found(body["previous_response_id"])
+        history = record["history"]
+    model = body.get("model")
+    spec = requested_model(ex, model, "responses") if model else None
+    inputs = plan.input_items(body.get("input"), "resp_" + "0" * 50, rng_for("input_tokens"))
+    messages = plan.chat_messages(body.get("instructions"), history + inputs)
+    prompt = runtime.tokenizer.chat_prompt(messages, plan.chat_tools(body.get("tools") or []) or None,
+                                           spec.encoding if spec else "o200k_base")
+    return Reply.pretty({"object": "response.input_tokens", "input_tokens": len(prompt)})
+
+
+_COMMON = dict(unknown_argument="unknown", error_dialect="modern")
+
+OPERATIONS = [
+    Operation("responses.create", "POST", "/responses", create, request_schema="responses.create.request",
+              azure_deployment=False, **_COMMON),
+    Operation("responses.input_tokens.count", "POST", "/responses/input_tokens", input_tokens,
+              request_schema="responses.input_tokens.count.request", **_COMMON),
+    Operation("responses.retrieve", "GET", "/responses/{response_id}", retrieve),
+    Operation("responses.delete", "DELETE", "/responses/{response_id}", delete),
+    Operation("responses.cancel", "POST", "/responses/{response_id}/cancel", cancel),
+    Operation("responses.input_items.list", "GET", "/responses/{response_id}/input_items", list_input_items),
+]

@@ -1,0 +1,147 @@
+"""What a Responses request says and what the answer holds: its input as stored items,
+the conversation so far as chat-shaped messages (for the tokenizer and the
+synthesizer, which chat completions share), and the output items of the answer.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from .. import errors, responses_wire
+from ..catalog import ModelSpec
+from ..fixtures import FixtureResponse
+from ..ids import token
+from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
+from ..synth.text import sentence
+from .common import text_of
+
+# Item types that carry no role and are stored as given (with an id).
+# A function call's output is filed under `fc_` like the call (as recorded).
+_ID_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "fc", "reasoning": "rs",
+              "custom_tool_call": "ctc", "custom_tool_call_output": "ctco"}
+
+
+def input_items(value: Any, response_id: str, rng: random.Random) -> list[dict]:
+    """The request's `input` as the real API stores it (`input_items` lists these): each
+    item typed, with an id and a status, a string or a message's string content spelled
+    out as an `input_text` part."""
+    raw = [{"role": "user", "content": value}] if isinstance(value, str) else list(value or [])
+    items = []
+    for entry in raw:
+        kind = entry.get("type") or ("message" if "role" in entry else None)
+        if kind == "item_reference":
+            items.append(dict(entry))
+            continue
+        item = dict(entry)
+        item["type"] = kind
+        if kind == "message":
+            content = entry.get("content")
+            if isinstance(content, str):
+                part = "output_text" if entry.get("role") == "assistant" else "input_text"
+                content = [{"type": part, "text": content}] if part == "input_text" else \
+                    [{"type": part, "annotations": [], "logprobs": [], "text": content}]
+            item = {"id": entry.get("id") or responses_wire.item_id("msg", response_id, rng), "type": "message",
+                    "status": entry.get("status") or "completed", "content": content, "role": entry.get("role")}
+        else:
+            item.setdefault("id", responses_wire.item_id(_ID_PREFIX.get(kind, "item"), response_id, rng))
+            if kind in ("function_call", "function_call_output") and not item.get("status"):
+                item["status"] = "completed"
+        items.append(item)
+    return items
+
+
+def check_tool_outputs(history: list[dict]) -> None:
+    """A function_call_output must answer a function call the conversation holds."""
+    calls = {item.get("call_id") for item in history if item.get("type") in ("function_call", "custom_tool_call")}
+    for item in history:
+        if item.get("type") in ("function_call_output", "custom_tool_call_output") and item.get("call_id") not in calls:
+            raise errors.invalid_request(
+                f"No tool call found for function call output with call_id {item.get('call_id')}.", param="input"
+            )
+
+
+def chat_messages(instructions: str | None, history: list[dict]) -> list[dict]:
+    """The conversation in chat shape, for the tokenizer and the synthesizer."""
+    messages: list[dict] = []
+    if instructions:
+        messages.append({"role": "developer", "content": instructions})
+    for item in history:
+        kind = item.get("type")
+        if kind == "message":
+            messages.append({"role": item.get("role") or "user", "content": _text(item.get("content"))})
+        elif kind in ("function_call", "custom_tool_call"):
+            call = {"id": item.get("call_id"), "type": "function",
+                    "function": {"name": item.get("name", ""), "arguments": item.get("arguments") or item.get("input") or ""}}
+            if messages and messages[-1]["role"] == "assistant" and messages[-1].get("tool_calls"):
+                messages[-1]["tool_calls"].append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind in ("function_call_output", "custom_tool_call_output"):
+            messages.append({"role": "tool", "tool_call_id": item.get("call_id"), "content": _text(item.get("output"))})
+    return messages
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(str(part.get("text") or part.get("refusal") or "") for part in content if isinstance(part, dict))
+    return text_of(content) if not isinstance(content, str) else content
+
+
+def chat_tools(tools: list[dict]) -> list[dict]:
+    """Function tools in chat shape (the tokenizer renders them the same way)."""
+    return [
+        {"type": "function", "function": {k: t[k] for k in ("name", "description", "parameters") if t.get(k) is not None}}
+        for t in tools if t.get("type") == "function"
+    ]
+
+
+def ask_from(body: dict, messages: list[dict]) -> Ask:
+    tools = [Tool(t.get("name", ""), t.get("description") or "", t.get("parameters"), custom=t.get("type") == "custom")
+             for t in body.get("tools") or [] if t.get("type") in ("function", "custom")]
+    choice: Any = body.get("tool_choice") or ("auto" if tools else "none")
+    if isinstance(choice, dict):
+        if choice.get("type") == "allowed_tools":
+            allowed = {t.get("name") for t in choice.get("tools") or []}
+            tools = [t for t in tools if t.name in allowed]
+            choice = choice.get("mode", "auto")
+        elif choice.get("type") in ("function", "custom"):
+            choice = f"function:{choice.get('name')}"
+        else:  # a built-in tool forced: the synthesizer answers in text
+            choice = "none"
+    fmt = ((body.get("text") or {}).get("format")) or {}
+    output = fmt.get("type", "text")
+    last = messages[-1] if messages else {}
+    user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    return Ask(
+        tools=tools,
+        tool_choice=choice,
+        parallel=body.get("parallel_tool_calls", True) is not False,
+        output=output if output in ("json_object", "json_schema") else "text",
+        schema=fmt.get("schema"),
+        user_text=user or "",
+        after_tool_result=last.get("role") == "tool",
+    )
+
+
+def turn_for(ask: Ask, fixture: FixtureResponse | None, rng: random.Random) -> Answer:
+    if fixture is None:
+        return answer(ask, rng)
+    calls = [ToolCall(c["name"], c["arguments"], c.get("id")) for c in fixture.tool_calls or []]
+    return Answer(text=fixture.content, refusal=fixture.refusal, tool_calls=calls)
+
+
+def reasoning_for(spec: ModelSpec, body: dict, draw: float, rng: random.Random) -> tuple[int, list[str]]:
+    """Hidden reasoning tokens and, when a summary is asked for, its paragraphs."""
+    if not spec.reasoning:
+        return 0, []
+    effort = (body.get("reasoning") or {}).get("effort") or spec.default_effort
+    tokens = reasoning_tokens(effort, draw)
+    summary = (body.get("reasoning") or {}).get("summary") or (body.get("reasoning") or {}).get("generate_summary")
+    if not summary or tokens == 0:
+        return tokens, []
+    return tokens, [f"**{sentence(rng).rstrip('.')}**\n\n{sentence(rng)} {sentence(rng)}"]
+
+
+def call_id(rng: random.Random) -> str:
+    return token(rng, "call_", 24)

@@ -1,0 +1,197 @@
+"""The Responses API wire format: the response object, its output items, and its typed
+stream, in the key order and with the ids the real API sends (recordings, 2025-09 to
+2026-06):
+
+    {"id","object","created_at","status","background","billing","completed_at",
+     ["conversation"],"error","frequency_penalty","incomplete_details","instructions",
+     "max_output_tokens","max_tool_calls","model","moderation","output",
+     "parallel_tool_calls","presence_penalty","previous_response_id","prompt_cache_key",
+     "prompt_cache_retention","reasoning","safety_identifier","service_tier","store",
+     "temperature","text","tool_choice","tools","top_logprobs","top_p","truncation",
+     "usage","user","metadata"}
+
+A stream is derived from the finished response, so a streamed and a plain answer to
+the same request always agree: response.created, response.in_progress, then per output
+item its added/delta/done events, then response.completed (or .incomplete). Every
+event has an `event:` line, `type` first and its other keys sorted (as sent since
+2026), and a strictly increasing `sequence_number`; there is no `[DONE]`.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any, Callable, Iterable
+
+import orjson
+
+from .streaming import frame
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def response_id(rng: random.Random, created_at: int, *, shard: str | None = None, stored: bool = True,
+                prefix: str = "resp") -> str:
+    """`resp_` + 50 hex: a 16-hex shard (shared by every item of the response and every
+    response chained to it), a flag (`01` when not stored), the creation time, 24 random."""
+    shard = shard or f"{rng.getrandbits(64):016x}"
+    return f"{prefix}_{shard}{'00' if stored else '01'}{created_at & 0xFFFFFFFF:08x}{rng.getrandbits(96):024x}"
+
+
+def shard_of(object_id: str) -> str:
+    return object_id.split("_", 1)[1][:16]
+
+
+def item_id(kind: str, response_id: str, rng: random.Random) -> str:
+    """An item's id: the response's shard, flag and time, then 24 hex of its own."""
+    return f"{kind}_{response_id.split('_', 1)[1][:26]}{rng.getrandbits(96):024x}"
+
+
+def message_item(id: str, text: str, status: str = "completed", annotations: list | None = None,
+                 logprobs: list | None = None) -> dict:
+    part = {"type": "output_text", "annotations": annotations or [], "logprobs": logprobs or [], "text": text}
+    return {"id": id, "type": "message", "status": status, "content": [part], "role": "assistant"}
+
+
+def refusal_item(id: str, refusal: str) -> dict:
+    return {"id": id, "type": "message", "status": "completed", "content": [{"type": "refusal", "refusal": refusal}],
+            "role": "assistant"}
+
+
+def function_call_item(id: str, call_id: str, name: str, arguments: str, status: str = "completed") -> dict:
+    return {"id": id, "type": "function_call", "status": status, "arguments": arguments, "call_id": call_id, "name": name}
+
+
+def reasoning_item(id: str, summary: list[str], encrypted_content: str | None = None) -> dict:
+    item: dict[str, Any] = {"id": id, "type": "reasoning"}
+    if encrypted_content is not None:  # asked for with include: ["reasoning.encrypted_content"]
+        item["encrypted_content"] = encrypted_content
+    item["summary"] = [{"type": "summary_text", "text": text} for text in summary]
+    return item
+
+
+def usage(input_tokens: int, output_tokens: int, *, cached: int = 0, reasoning: int = 0) -> dict:
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": cached},  # both since 2026-07
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+# --- the stream -----------------------------------------------------------------------
+
+
+class _Events:
+    """Frames in order, each numbered: `type` first, other keys sorted."""
+
+    def __init__(self, obfuscation: random.Random | None) -> None:
+        self.frames: list[bytes] = []
+        self.obfuscation = obfuscation
+
+    def add(self, type: str, **fields: Any) -> None:
+        fields["sequence_number"] = len(self.frames)
+        payload = {"type": type, **dict(sorted(fields.items()))}
+        self.frames.append(frame(orjson.dumps(payload), type))
+
+    def delta(self, type: str, text: str, **fields: Any) -> None:
+        if self.obfuscation is not None:  # delta and padding together: a multiple of 16 characters
+            length = -len(text) % 16
+            fields["obfuscation"] = "".join(self.obfuscation.choice(_ALNUM) for _ in range(length))
+        self.add(type, delta=text, **fields)
+
+
+def stream_frames(
+    response: dict,
+    split: Callable[[str], Iterable[str]],
+    *,
+    obfuscation: random.Random | None = None,
+    start: dict | None = None,
+) -> list[bytes]:
+    """The typed events of `response` (finished). `start` is the response as first
+    announced (status in_progress or queued, no output, no usage)."""
+    events = _Events(obfuscation)
+    opening = start if start is not None else opening_state(response)
+    events.add("response.created", response=opening)
+    if opening["status"] == "queued":
+        events.add("response.queued", response=opening)
+    events.add("response.in_progress", response={**opening, "status": "in_progress"})
+    for index, item in enumerate(response["output"]):
+        _item_events(events, index, item, split)
+    final = {"completed": "response.completed", "incomplete": "response.incomplete", "failed": "response.failed",
+             "cancelled": "response.cancelled"}.get(response["status"], "response.completed")
+    events.add(final, response=without_billing(response))
+    return events.frames
+
+
+def without_billing(response: dict) -> dict:
+    """Streams never carry `billing`, nor do responses not yet finished."""
+    return {k: v for k, v in response.items() if k != "billing"}
+
+
+def opening_state(response: dict, status: str = "in_progress") -> dict:
+    """The response as announced before any output: no output, usage or completion time."""
+    out = without_billing(response)
+    out.update(status=status, output=[], usage=None, incomplete_details=None, error=None)
+    if "completed_at" in out:
+        out["completed_at"] = None
+    return out
+
+
+def _item_events(events: _Events, index: int, item: dict, split: Callable[[str], Iterable[str]]) -> None:
+    kind = item["type"]
+    item_id_ = item["id"]
+    if kind == "message":
+        events.add("response.output_item.added", item={**item, "status": "in_progress", "content": []}, output_index=index)
+        for part_index, part in enumerate(item["content"]):
+            where = {"item_id": item_id_, "output_index": index, "content_index": part_index}
+            if part["type"] == "output_text":
+                events.add("response.content_part.added", part={**part, "text": "", "annotations": [], "logprobs": []}, **where)
+                for piece in split(part["text"]):
+                    events.delta("response.output_text.delta", piece, logprobs=[], **where)
+                for annotation_index, annotation in enumerate(part.get("annotations") or []):
+                    events.add("response.output_text.annotation.added", annotation=annotation,
+                               annotation_index=annotation_index, **where)
+                events.add("response.output_text.done", text=part["text"], logprobs=part.get("logprobs") or [], **where)
+            elif part["type"] == "refusal":
+                events.add("response.content_part.added", part={**part, "refusal": ""}, **where)
+                for piece in split(part["refusal"]):
+                    events.add("response.refusal.delta", delta=piece, **where)
+                events.add("response.refusal.done", refusal=part["refusal"], **where)
+            events.add("response.content_part.done", part=part, **where)
+    elif kind == "function_call":
+        events.add("response.output_item.added", item={**item, "status": "in_progress", "arguments": ""}, output_index=index)
+        where = {"item_id": item_id_, "output_index": index}
+        for piece in split(item["arguments"]):
+            events.delta("response.function_call_arguments.delta", piece, **where)
+        events.add("response.function_call_arguments.done", arguments=item["arguments"], **where)
+    elif kind == "reasoning":
+        events.add("response.output_item.added", item={**item, "summary": []}, output_index=index)
+        for summary_index, part in enumerate(item.get("summary") or []):
+            where = {"item_id": item_id_, "output_index": index, "summary_index": summary_index}
+            events.add("response.reasoning_summary_part.added", part={**part, "text": ""}, **where)
+            for piece in split(part["text"]):
+                events.delta("response.reasoning_summary_text.delta", piece, **where)
+            events.add("response.reasoning_summary_text.done", text=part["text"], **where)
+            events.add("response.reasoning_summary_part.done", part=part, **where)
+    else:  # built-in tool calls: announced in progress, then done
+        call = kind.removesuffix("_call")
+        events.add("response.output_item.added", item={**_in_progress(item)}, output_index=index)
+        for stage in _TOOL_STAGES.get(kind, ()):
+            events.add(f"response.{call}_call.{stage}", item_id=item_id_, output_index=index)
+    events.add("response.output_item.done", item=item, output_index=index)
+
+
+_TOOL_STAGES = {
+    "web_search_call": ("in_progress", "searching", "completed"),
+    "file_search_call": ("in_progress", "searching", "completed"),
+    "code_interpreter_call": ("in_progress", "interpreting", "completed"),
+    "image_generation_call": ("in_progress", "generating", "completed"),
+}
+
+
+def _in_progress(item: dict) -> dict:
+    out = {k: v for k, v in item.items() if k not in ("action", "result", "results", "outputs")}
+    out["status"] = "in_progress"
+    return out

@@ -1,0 +1,255 @@
+"""The Responses API through the official SDK: create, stream with the helpers, chain,
+tools, structured output, reasoning, incomplete answers, stored objects and input
+items, and the errors a client meets. Every body and event is checked against
+contracts/ and the SDK's types by the audit (conftest)."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+from pydantic import BaseModel
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Get the current weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+def test_create_returns_a_complete_response(client, http):
+    response = client.responses.create(model="gpt-4o-mini", input="Tell me about Lisbon.")
+    assert response.status == "completed" and response.object == "response"
+    assert response.id.startswith("resp_") and len(response.id) == 55
+    assert response.model == "gpt-4o-mini-2024-07-18"
+    message = response.output[0]
+    assert message.type == "message" and message.role == "assistant" and message.id.startswith("msg_")
+    assert message.id[4:20] == response.id[5:21]  # the response's shard
+    assert response.output_text and response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
+    # The wire: indented two spaces, the real key order, no rate-limit headers lost.
+    raw = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "Tell me about Lisbon."})
+    assert raw.text.startswith('{\n  "id": "resp_') and not raw.text.endswith("\n")
+    keys = list(raw.json())
+    assert keys[:5] == ["id", "object", "created_at", "status", "background"] and keys[-1] == "metadata"
+    assert keys[5:-1] == sorted(keys[5:-1])
+    assert raw.headers["x-ratelimit-limit-requests"] and raw.headers["openai-version"] == "2020-10-01"
+
+
+def test_same_request_same_answer(client):
+    first = client.responses.create(model="gpt-4o-mini", input="Deterministic, please.")
+    second = client.responses.create(model="gpt-4o-mini", input="Deterministic, please.")
+    assert first.output_text == second.output_text and first.id != second.id
+
+
+def test_stream_with_the_sdk_helpers(client, http):
+    with client.responses.stream(model="gpt-4o-mini", input="Stream a story.") as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    types = [event.type for event in events]
+    assert types[:4] == ["response.created", "response.in_progress", "response.output_item.added",
+                         "response.content_part.added"]
+    assert types[-4:] == ["response.output_text.done", "response.content_part.done", "response.output_item.done",
+                          "response.completed"]
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    deltas = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    assert deltas == final.output_text
+    assert final.output_text == client.responses.create(model="gpt-4o-mini", input="Stream a story.").output_text
+    # The wire: event lines, no [DONE], padding to 16 characters, no rate-limit headers.
+    with http.stream("POST", "/v1/responses", json={"model": "gpt-4o-mini", "input": "Stream a story.", "stream": True}) as raw:
+        text = raw.read().decode()
+        assert raw.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert "x-ratelimit-limit-requests" not in raw.headers
+    frames = [frame for frame in text.split("\n\n") if frame]
+    assert "[DONE]" not in text and all(frame.startswith("event: ") for frame in frames)
+    for frame in frames:
+        event_line, data_line = frame.split("\n")
+        data = json.loads(data_line[len("data: "):])
+        assert event_line == f"event: {data['type']}"
+        assert list(data)[0] == "type" and list(data)[1:] == sorted(list(data)[1:])
+        if data["type"].endswith(".delta"):
+            assert (len(data["delta"]) + len(data["obfuscation"])) % 16 == 0
+        if data["type"] in ("response.created", "response.in_progress"):
+            assert data["response"]["status"] == "in_progress" and data["response"]["output"] == []
+            assert data["response"]["usage"] is None and "billing" not in data["response"]
+
+
+def test_async_stream(async_client):
+    import asyncio
+
+    async def run():
+        stream = await async_client.responses.create(model="gpt-4o-mini", input="async", stream=True)
+        return [event.type async for event in stream]
+
+    types = asyncio.run(run())
+    assert types[0] == "response.created" and types[-1] == "response.completed"
+
+
+def test_three_turns_chained(client):
+    first = client.responses.create(model="gpt-4o-mini", input="My name is Ada.")
+    second = client.responses.create(model="gpt-4o-mini", input="What is my name?", previous_response_id=first.id)
+    third = client.responses.create(model="gpt-4o-mini", input="And again?", previous_response_id=second.id)
+    assert third.previous_response_id == second.id
+    assert third.id[5:21] == first.id[5:21]  # a chain shares its shard
+    items = client.responses.input_items.list(third.id, order="asc", limit=100)
+    texts = [item.content[0].text for item in items.data]
+    assert texts[0] == "My name is Ada." and texts[2] == "What is my name?" and texts[-1] == "And again?"
+    assert texts[1] == first.output_text and texts[3] == second.output_text
+    assert client.responses.input_tokens.count(model="gpt-4o-mini", previous_response_id=second.id,
+                                               input="And again?").input_tokens == third.usage.input_tokens
+
+
+def test_chained_fixture_sees_the_conversation(make_server, tmp_path):
+    (tmp_path / "chain.yaml").write_text(
+        "- match: {endpoint: responses, conversation: 'I ordered soup', message: '(?i)what did I order'}\n"
+        "  response: {content: You ordered soup.}\n"
+    )
+    running = make_server(fixtures=[tmp_path])
+    client = openai.OpenAI(base_url=running.url, api_key="sk-test", max_retries=0)
+    first = client.responses.create(model="gpt-4o-mini", input="I ordered soup.")
+    assert first.output_text != "You ordered soup."
+    alone = client.responses.create(model="gpt-4o-mini", input="What did I order?")
+    assert alone.output_text != "You ordered soup."  # without the earlier turn: no match
+    second = client.responses.create(model="gpt-4o-mini", input="What did I order?", previous_response_id=first.id)
+    assert second.output_text == "You ordered soup."
+
+
+def test_function_call_round_trip(client):
+    first = client.responses.create(model="gpt-4o-mini", input="What's the weather in Paris?", tools=[WEATHER])
+    call = first.output[0]
+    assert call.type == "function_call" and call.name == "get_weather" and call.call_id.startswith("call_")
+    assert call.id.startswith("fc_") and "city" in json.loads(call.arguments)
+    assert first.tools[0].strict is True and first.tools[0].parameters["additionalProperties"] is False
+    second = client.responses.create(
+        model="gpt-4o-mini", previous_response_id=first.id, tools=[WEATHER],
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": '{"temperature": 21}'}],
+    )
+    assert second.output[0].type == "message" and second.output_text
+    items = client.responses.input_items.list(second.id)
+    assert [item.type for item in items.data] == ["function_call_output", "function_call", "message"]
+
+
+def test_streamed_function_call(client):
+    with client.responses.stream(model="gpt-4o-mini", input="weather in Oslo", tools=[WEATHER]) as stream:
+        types = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert "response.function_call_arguments.delta" in types and "response.content_part.added" not in types
+    assert final.output[0].type == "function_call"
+
+
+class City(BaseModel):
+    name: str
+    population: int
+
+
+def test_structured_output_parses(client):
+    parsed = client.responses.parse(model="gpt-4o-mini", input="A city, please.", text_format=City)
+    assert isinstance(parsed.output_parsed, City)
+    assert parsed.text.format.type == "json_schema" and parsed.text.format.strict is True
+
+
+def test_reasoning_summary_and_tokens(client):
+    response = client.responses.create(model="o3-mini", input="Think hard.", reasoning={"effort": "high", "summary": "auto"})
+    assert response.output[0].type == "reasoning" and response.output[0].summary
+    assert response.reasoning.summary == "detailed" and response.reasoning.effort == "high"
+    assert response.usage.output_tokens_details.reasoning_tokens > 0
+    with client.responses.stream(model="o3-mini", input="Think hard.", reasoning={"effort": "high", "summary": "auto"}) as stream:
+        types = [event.type for event in stream]
+    assert "response.reasoning_summary_text.delta" in types and "response.reasoning_summary_part.done" in types
+
+
+def test_max_output_tokens_is_incomplete(client):
+    response = client.responses.create(model="gpt-4o-mini", input="Write a long essay.", max_output_tokens=16)
+    assert response.status == "incomplete" and response.incomplete_details.reason == "max_output_tokens"
+    assert response.output[0].status == "incomplete" and response.usage.output_tokens == 16
+    with client.responses.stream(model="gpt-4o-mini", input="Write a long essay.", max_output_tokens=16) as stream:
+        types = [event.type for event in stream]
+    assert types[-1] == "response.incomplete"
+
+
+def test_retrieve_delete_then_404(client, http):
+    created = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "Keep me."})
+    response_id = created.json()["id"]
+    fetched = http.get(f"/v1/responses/{response_id}")
+    assert fetched.content == created.content and "x-ratelimit-limit-requests" not in fetched.headers
+    deleted = client.responses.delete(response_id)
+    assert deleted is None
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.responses.retrieve(response_id)
+    assert caught.value.body == {"message": f"Response with id '{response_id}' not found.",
+                                 "type": "invalid_request_error", "param": None, "code": None}
+    with pytest.raises(openai.NotFoundError):
+        client.responses.delete(response_id)
+
+
+def test_store_false_cannot_be_retrieved_or_chained(client):
+    response = client.responses.create(model="gpt-4o-mini", input="Forget me.", store=False)
+    assert response.store is False and response.id[21:23] == "01"
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.responses.create(model="gpt-4o-mini", input="again", previous_response_id=response.id)
+    assert caught.value.body["code"] == "previous_response_not_found"
+    assert caught.value.body["param"] == "previous_response_id"
+
+
+def test_input_items_pagination(client):
+    inputs = [{"role": "user", "content": f"Item {n}"} for n in range(1, 6)]
+    response = client.responses.create(model="gpt-4o-mini", input=inputs)
+    first = client.responses.input_items.list(response.id, limit=2)
+    assert [item.content[0].text for item in first.data] == ["Item 5", "Item 4"]
+    assert first.has_more and first.first_id == first.data[0].id and first.last_id == first.data[1].id
+    second = client.responses.input_items.list(response.id, limit=2, after=first.last_id)
+    assert [item.content[0].text for item in second.data] == ["Item 3", "Item 2"]
+    everything = [item.content[0].text for item in client.responses.input_items.list(response.id, limit=2)]
+    assert everything == ["Item 5", "Item 4", "Item 3", "Item 2", "Item 1"]  # the SDK follows the cursor
+    ascending = client.responses.input_items.list(response.id, order="asc", limit=3)
+    assert [item.content[0].text for item in ascending.data] == ["Item 1", "Item 2", "Item 3"]
+    with pytest.raises(openai.BadRequestError):
+        client.responses.input_items.list(response.id, limit=101)
+
+
+def test_cancel_needs_a_background_response(client):
+    response = client.responses.create(model="gpt-4o-mini", input="now")
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.cancel(response.id)
+    assert caught.value.body["message"] == "Cannot cancel a synchronous response."
+
+
+@pytest.mark.parametrize("body, param", [
+    ({"model": "gpt-4o-mini", "input": [{"type": "no_such_item", "x": 1}]}, "input[0].type"),
+    ({"model": "gpt-4o-mini", "input": "hi", "previous_response_id": "resp_missing"}, "previous_response_id"),
+    ({"model": "gpt-4o-mini", "input": [{"type": "function_call_output", "call_id": "call_nope", "output": "x"}]}, "input"),
+    ({"model": "gpt-4o-mini", "input": "hi", "text": {"format": {"type": "json_schema", "name": "x", "schema": 5}}}, "text.format.schema"),
+    ({"model": "gpt-4o-mini", "input": "hi", "temperature": -1}, "temperature"),
+    ({"model": "gpt-4o-mini", "input": "hi", "bogus": 1}, "bogus"),
+])
+def test_bad_input_gets_the_envelope_with_param(http, body, param):
+    answer = http.post("/v1/responses", json=body)
+    assert answer.status_code in (400, 404)
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param and error["message"]
+
+
+def test_malformed_json_is_a_400(http):
+    answer = http.post("/v1/responses", content=b"{not json", headers={"content-type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_retrieve_unknown_id_is_404_with_the_real_message(http):
+    answer = http.get("/v1/responses/resp_doesnotexist")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["message"] == "Response with id 'resp_doesnotexist' not found."
+
+
+def test_streamed_validation_error_is_plain_json(http):
+    answer = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "hi", "stream": True, "temperature": -1})
+    assert answer.status_code == 400 and answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["error"]["code"] == "decimal_below_min_value"
+
+
+def test_unknown_model_is_404(http):
+    answer = http.post("/v1/responses", json={"model": "gpt-nope", "input": "hi"})
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "model_not_found"
+
