@@ -60,6 +60,9 @@ class Config:
     fault_engine: bool = True  # off: no fault rules, headers or journal (benchmarks)
     state: Path | None = None  # a SQLite file for stored objects; None: in memory
     state_max_objects: int = 10_000  # the in-memory store's cap (oldest evicted)
+    background_queued_seconds: float = 0.5  # a background response waits this long in `queued`
+    background_seconds: float = 2.0  # then runs this long `in_progress` before it completes
+    time_scale: float = 1.0  # how fast the background clock runs; 0: only POST /__mock/clock moves it
     source: str | None = None  # the config file, for messages
 
     def fixture_paths(self) -> list[Path]:
@@ -87,6 +90,9 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "retry_budget": (int,),
     "fault_engine": (bool,),
     "state_max_objects": (int,),
+    "background_queued_seconds": (int, float),
+    "background_seconds": (int, float),
+    "time_scale": (int, float),
 }
 _KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits", "faults", "scenarios", "state"}
 _MODEL_KEYS = {f.name for f in dataclasses.fields(ModelEntry)} - {"line"}
@@ -146,6 +152,9 @@ def load_config(path: str | Path) -> Config:
     for key in ("max_body_bytes", "journal_size", "max_hold_seconds", "state_max_objects"):
         if getattr(config, key) <= 0:
             check.fail(data, key, f"{key} must be positive")
+    for key in ("background_queued_seconds", "background_seconds", "time_scale"):
+        if getattr(config, key) < 0:
+            check.fail(data, key, f"{key} must be 0 or more")
     if config.retry_budget < 0:
         check.fail(data, "retry_budget", "retry_budget must be 0 or more")
     return config

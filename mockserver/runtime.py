@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from .catalog import Catalog
+from .clock import Clock
 from .config import Config, ModelEntry
 from .contracts import Contracts, load_model_names
 from .fixtures import FixtureStore, load_fixtures
@@ -59,6 +60,7 @@ class Runtime:
         self.faults_rng = random.Random(config.seed)  # jitter: seeded, like every other choice
         self.journal = Journal(config.journal_size)
         self.store = open_store(config.state, config.state_max_objects)
+        self.clock = Clock(config.time_scale)
         self.journaling = config.fault_engine
         self.organization = b"user-mockserver"
         self.project = b"proj_mockserver"
@@ -74,4 +76,5 @@ class Runtime:
         self.faults.reset()
         self.journal.clear()
         self.store.clear()
+        self.clock.reset()
         self.faults_rng = random.Random(self.config.seed)

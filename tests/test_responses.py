@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 import openai
 import pytest
 from pydantic import BaseModel
@@ -253,3 +255,152 @@ def test_unknown_model_is_404(http):
     answer = http.post("/v1/responses", json={"model": "gpt-nope", "input": "hi"})
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "model_not_found"
 
+
+
+# --- background ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def frozen(make_server):
+    """A fake whose background clock moves only when the test advances it."""
+    running = make_server(time_scale=0)
+    client = openai.OpenAI(base_url=running.url, api_key="sk-test", max_retries=0)
+
+    def advance(seconds: float) -> None:
+        httpx.post(f"{running.origin}/__mock/clock", json={"advance": seconds}).raise_for_status()
+
+    return running, client, advance
+
+
+def test_background_poll_on_the_test_clock(frozen):
+    running, client, advance = frozen
+    created = client.responses.create(model="gpt-4o-mini", input="Take your time.", background=True)
+    assert created.status == "queued" and created.background is True and created.output == [] and created.usage is None
+    assert client.responses.retrieve(created.id).status == "queued"
+    advance(0.5)
+    assert client.responses.retrieve(created.id).status == "in_progress"
+    advance(2)
+    done = client.responses.retrieve(created.id)
+    assert done.status == "completed" and done.output_text and done.usage.output_tokens > 0
+    assert done.output_text == client.responses.create(model="gpt-4o-mini", input="Take your time.").output_text
+
+
+def test_background_cancel(frozen):
+    running, client, advance = frozen
+    created = client.responses.create(model="gpt-4o-mini", input="Cancel me.", background=True)
+    cancelled = client.responses.cancel(created.id)
+    assert cancelled.status == "cancelled" and cancelled.output == [] and cancelled.usage is None
+    advance(10)
+    assert client.responses.retrieve(created.id).status == "cancelled"
+    assert client.responses.cancel(created.id).status == "cancelled"  # idempotent
+
+
+def test_background_stream_resumes_after_a_sequence_number(frozen):
+    running, client, advance = frozen
+    events = list(client.responses.create(model="gpt-4o-mini", input="A story.", background=True, stream=True))
+    types = [event.type for event in events]
+    assert types[:3] == ["response.created", "response.queued", "response.in_progress"]
+    assert events[0].response.status == "queued" and types[-1] == "response.completed"
+    response_id = events[0].response.id
+    resumed = list(client.responses.retrieve(response_id, stream=True, starting_after=1))
+    assert [event.sequence_number for event in resumed] == [event.sequence_number for event in events[2:]]
+    assert resumed[0].type == "response.in_progress"
+    assert client.responses.retrieve(response_id).status == "completed"
+
+
+def test_clock_admin_rejects_bad_input(frozen):
+    running, client, advance = frozen
+    answer = httpx.post(f"{running.origin}/__mock/clock", json={"advance": "soon"})
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "advance"
+
+
+# --- state that outlives the server ----------------------------------------------------
+
+
+def test_sqlite_state_survives_a_restart(tmp_path):
+    from mockserver import Config
+
+    from .support.server import RunningServer
+
+    path = tmp_path / "state.db"
+    with RunningServer(Config(state=path)) as first:
+        client = openai.OpenAI(base_url=first.url, api_key="sk-test", max_retries=0)
+        kept = client.responses.create(model="gpt-4o-mini", input="Remember this.")
+        gone = client.responses.create(model="gpt-4o-mini", input="Forget this.")
+        client.responses.delete(gone.id)
+    with RunningServer(Config(state=path)) as second:
+        client = openai.OpenAI(base_url=second.url, api_key="sk-test", max_retries=0)
+        assert client.responses.retrieve(kept.id).output_text == kept.output_text
+        with pytest.raises(openai.NotFoundError):
+            client.responses.retrieve(gone.id)
+        chained = client.responses.create(model="gpt-4o-mini", input="And?", previous_response_id=kept.id)
+        assert [i.content[0].text for i in client.responses.input_items.list(chained.id, order="asc")][0] == "Remember this."
+
+
+def test_sqlite_state_survives_a_kill(tmp_path):
+    """Every acknowledged write is on disk: kill -9 the server mid-load, restart, all there."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "state.db"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state", str(path)]
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{base}/v1/models", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.05)
+        acknowledged = []
+        with httpx.Client(base_url=base, timeout=5) as session:
+            for n in range(40):
+                answer = session.post("/v1/responses", json={"model": "gpt-4o-mini", "input": f"note {n}"})
+                acknowledged.append(answer.json()["id"])
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+        server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{base}/v1/models", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not restart"
+                time.sleep(0.05)
+        with httpx.Client(base_url=base, timeout=5) as session:
+            for response_id in acknowledged:
+                assert session.get(f"/v1/responses/{response_id}").status_code == 200
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_memory_store_evicts_the_oldest(make_server):
+    running = make_server(state_max_objects=3)
+    client = openai.OpenAI(base_url=running.url, api_key="sk-test", max_retries=0)
+    ids = [client.responses.create(model="gpt-4o-mini", input=f"n{n}").id for n in range(4)]
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(ids[0])
+    assert client.responses.retrieve(ids[3]).id == ids[3]
+
+
+def test_broken_state_file_stops_start_up(tmp_path):
+    from mockserver import Config, create_app
+    from mockserver.yamlio import SourceError
+
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(SourceError) as caught:
+        create_app(Config(state=path))
+    assert "state.db" in str(caught.value)

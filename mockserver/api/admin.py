@@ -7,6 +7,8 @@
     POST   /__mock/scenarios       add a named scenario  {"name", "steps", "then"?}
     GET    /__mock/requests        the journal  (?limit=N)
     GET    /__mock/verdict         the verdict on the client's retries
+    POST   /__mock/clock           advance the background clock  {"advance": seconds}
+    GET    /__mock/clock           read it
     POST   /__mock/reset           back to the state at start-up
 
 Answers only on loopback unless an admin token is configured; errors in the OpenAI
@@ -80,6 +82,19 @@ async def verdict(ex: Exchange) -> Reply:
     return Reply.json(judge(ex.runtime.journal.entries(), ex.runtime.config.retry_budget))
 
 
+async def advance_clock(ex: Exchange) -> Reply:
+    """Move the background clock forward: `{"advance": seconds}`."""
+    body = await _body(ex)
+    seconds = body.get("advance") if isinstance(body, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise errors.invalid_request("'advance' must be a number of seconds, 0 or more.", param="advance")
+    return Reply.json({"now": ex.runtime.clock.advance(seconds)})
+
+
+async def read_clock(ex: Exchange) -> Reply:
+    return Reply.json({"now": ex.runtime.clock.now()})
+
+
 async def reset(ex: Exchange) -> Reply:
     ex.runtime.reset()
     return Reply.json({"reset": True})
@@ -98,5 +113,7 @@ OPERATIONS = [
     _admin("mock.requests.list", "GET", "/__mock/requests", list_requests),
     _admin("mock.requests.clear", "DELETE", "/__mock/requests", clear_requests),
     _admin("mock.verdict", "GET", "/__mock/verdict", verdict),
+    _admin("mock.clock.advance", "POST", "/__mock/clock", advance_clock),
+    _admin("mock.clock.read", "GET", "/__mock/clock", read_clock),
     _admin("mock.reset", "POST", "/__mock/reset", reset),
 ]

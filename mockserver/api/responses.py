@@ -82,19 +82,20 @@ async def create(ex: Exchange) -> Reply | StreamReply:
         return replay(ex, fixture, headers)
 
     response = answer(ex, spec, body, prompt, messages, fixture, seed, response_id, created_at, id_rng)
-    if stored:
-        # input_items lists the whole chain: earlier inputs and outputs, then this input.
-        runtime.store.put(KIND, response_id, {"response": response, "input_items": history,
-                                             "history": history + response["output"]})
     extra = fixture.headers if fixture is not None else []
     delay = fixture.delay if fixture else 0.0
+    split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
+    record = {"response": response, "input_items": history, "history": history + response["output"]}
+    if body.get("background"):
+        return background(ex, record, body, split, extra)
+    if stored:
+        # input_items lists the whole chain: earlier inputs and outputs, then this input.
+        runtime.store.put(KIND, response_id, record)
     if not body.get("stream"):
         reply = Reply.pretty(response, fixture.status if fixture else 200, headers + extra)
         reply.delay = delay
         return reply
     # Streams carry no x-ratelimit-* headers (every recorded stream); the limiter still counts them.
-    headers = list(extra)
-    split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
     obfuscate = (body.get("stream_options") or {}).get("include_obfuscation", True)
     frames = responses_wire.stream_frames(
         response, split, obfuscation=rng_for(seed, "obfuscation") if obfuscate else None,
@@ -103,12 +104,50 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     delays = None
     if fixture is not None and (fixture.chunk_delay or fixture.first_chunk_delay):
         delays = [0.0, 0.0, fixture.first_chunk_delay] + [fixture.chunk_delay] * (len(frames) - 3)
-    return StreamReply(frames, delays, headers=headers, delay=delay)
+    return StreamReply(frames, delays, headers=list(extra), delay=delay)
 
 
-def _opening(response: dict, body: dict) -> dict:
+# --- background ----------------------------------------------------------------------
+
+
+def background(ex: Exchange, record: dict, body: dict, split, headers: list) -> Reply | StreamReply:
+    """Answered `queued` at once; the work then runs on the runtime's clock (queued, then
+    in progress, then completed), can be polled and cancelled, and its stream (kept,
+    without obfuscation, as the real API replays it) resumed with `starting_after`.
+    A background response is always stored. No x-ratelimit-* headers, as recorded."""
+    runtime = ex.runtime
+    response = record["response"]
+    opening = _opening(response, body, "queued")
+    record["opening"] = opening
+    record["clock"] = {"started": runtime.clock.now(), "cancelled": False, "finished": False}
+    record["events"] = [f.decode() for f in responses_wire.stream_frames(response, split, start=opening)]
+    if body.get("stream"):  # the client watches the work happen: it is done when the stream ends
+        record["clock"]["finished"] = True
+        runtime.store.put(KIND, response["id"], record)
+        return StreamReply([f.encode() for f in record["events"]], headers=list(headers))
+    runtime.store.put(KIND, response["id"], record)
+    return Reply.pretty(opening, headers=list(headers))
+
+
+def current(ex: Exchange, record: dict) -> dict:
+    """The response as it stands now: a background one by the clock."""
+    clock = record.get("clock")
+    if clock is None or clock["finished"]:
+        return record["response"]
+    if clock["cancelled"]:
+        return {**record["opening"], "status": "cancelled"}
+    config = ex.runtime.config
+    elapsed = ex.runtime.clock.now() - clock["started"]
+    if elapsed < config.background_queued_seconds:
+        return record["opening"]
+    if elapsed < config.background_queued_seconds + config.background_seconds:
+        return {**record["opening"], "status": "in_progress"}
+    return record["response"]
+
+
+def _opening(response: dict, body: dict, status: str = "in_progress") -> dict:
     """As first announced: the service tier as requested (`auto`), no output yet."""
-    opening = responses_wire.opening_state(response)
+    opening = responses_wire.opening_state(response, status)
     opening["service_tier"] = body.get("service_tier") or "auto"
     return opening
 
@@ -265,8 +304,24 @@ def _stored(ex: Exchange) -> dict:
     return record
 
 
-async def retrieve(ex: Exchange) -> Reply:
-    return Reply.pretty(_stored(ex)["response"])
+async def retrieve(ex: Exchange) -> Reply | StreamReply:
+    record = _stored(ex)
+    stream = ex.query.get("stream")
+    if stream not in (None, "true", "false"):
+        raise errors.invalid_value("stream", stream, ["true", "false"])
+    if stream != "true":
+        return Reply.pretty(current(ex, record))
+    if "events" not in record:
+        raise errors.invalid_request("Only responses created with background=true can be streamed.", param="stream")
+    after = ex.query.get("starting_after", "-1")
+    try:
+        after = int(after)
+    except (TypeError, ValueError):
+        raise errors.invalid_type("starting_after", "an integer", after) from None
+    # Resuming replays the stored events after `starting_after`, through to the end.
+    record["clock"]["finished"] = True
+    ex.runtime.store.put(KIND, ex.path_params["response_id"], record)
+    return StreamReply([f.encode() for f in record["events"][after + 1:]])
 
 
 async def delete(ex: Exchange) -> Reply:
@@ -277,10 +332,16 @@ async def delete(ex: Exchange) -> Reply:
 
 
 async def cancel(ex: Exchange) -> Reply:
+    """Stops a queued or running background response; a finished one is returned as it is."""
     record = _stored(ex)
-    if not record["response"].get("background"):
+    if "clock" not in record:
         raise errors.invalid_request("Cannot cancel a synchronous response.")
-    return Reply.pretty(record["response"])
+    now = current(ex, record)
+    if now["status"] in ("queued", "in_progress"):
+        record["clock"]["cancelled"] = True
+        ex.runtime.store.put(KIND, ex.path_params["response_id"], record)
+        now = current(ex, record)
+    return Reply.pretty(now)
 
 
 async def list_input_items(ex: Exchange) -> Reply:
