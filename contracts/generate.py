@@ -56,6 +56,17 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "responses.input_tokens.count.response": ("response", "openai.types.responses:InputTokenCountResponse"),
     "responses.compact.request": ("request", "openai.types.responses.response_compact_params:ResponseCompactParams"),
     "responses.compact.response": ("response", "openai.types.responses:CompactedResponse"),
+    "conversations.create.request": (
+        "request", "openai.types.conversations.conversation_create_params:ConversationCreateParams",
+    ),
+    "conversations.update.request": (
+        "request", "openai.types.conversations.conversation_update_params:ConversationUpdateParams",
+    ),
+    "conversations.create.response": ("response", "openai.types.conversations:Conversation"),
+    "conversations.delete.response": ("response", "openai.types.conversations:ConversationDeletedResource"),
+    "conversations.items.create.request": ("request", "openai.types.conversations.item_create_params:ItemCreateParams"),
+    "conversations.items.list.response": ("response", "openai.types.conversations:ConversationItemList"),
+    "conversations.items.retrieve.response": ("response", "openai.types.conversations:ConversationItem"),
 }
 
 # family -> SDK type aliases whose string literals name that family's models

@@ -135,10 +135,12 @@ def open_store(path: str | Path | None, max_objects: int) -> Store:
     return SQLiteStore(path) if path else MemoryStore(max_objects)
 
 
-def page(items: list[dict], *, after: str | None, before: str | None, limit: int, order: str) -> dict[str, Any]:
+def page(items: list[dict], *, after: str | None, before: str | None, limit: int, order: str,
+         alphabetical: bool = False) -> dict[str, Any]:
     """One page of a list the way the real API pages (`object: list`, `first_id`,
     `last_id`, `has_more`): `items` oldest first; `after`/`before` are ids, exclusive,
-    in the order asked for."""
+    in the order asked for. `alphabetical`: the Responses family's key order
+    (`first_id, has_more, last_id`) rather than chat's (`first_id, last_id, has_more`)."""
     ordered = items if order == "asc" else items[::-1]
     ids = [item["id"] for item in ordered]
     start, end = 0, len(ordered)
@@ -153,10 +155,7 @@ def page(items: list[dict], *, after: str | None, before: str | None, limit: int
     else:
         chosen = window[:limit]
         has_more = len(window) > limit
-    return {
-        "object": "list",
-        "data": chosen,
-        "first_id": chosen[0]["id"] if chosen else None,
-        "last_id": chosen[-1]["id"] if chosen else None,
-        "has_more": has_more,
-    }
+    first, last = (chosen[0]["id"], chosen[-1]["id"]) if chosen else (None, None)
+    if alphabetical:
+        return {"object": "list", "data": chosen, "first_id": first, "has_more": has_more, "last_id": last}
+    return {"object": "list", "data": chosen, "first_id": first, "last_id": last, "has_more": has_more}

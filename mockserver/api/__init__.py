@@ -1,5 +1,6 @@
 """One module per endpoint family; each declares its operations, routes and handlers only."""
 
-from . import admin, chat, embeddings, models, responses
+from . import admin, chat, conversations, embeddings, models, responses
 
-OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS, *admin.OPERATIONS]
+OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS,
+              *conversations.OPERATIONS, *admin.OPERATIONS]

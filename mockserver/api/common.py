@@ -81,3 +81,22 @@ def fixture_not_found(ex: Exchange, probe_value: Probe) -> errors.OpenAIError:
     else:
         message += " No fixtures are loaded."
     return errors.OpenAIError(404, message, code="fixture_not_found")
+
+
+def list_query(ex: Exchange, default_order: str = "desc") -> dict:
+    """A list endpoint's cursor query (`after`, `before`, `limit` 1..100, default 20,
+    `order` asc|desc), checked, as keyword arguments for `state.page`."""
+    query = ex.query
+    order = query.get("order", default_order)
+    if order not in ("asc", "desc"):
+        raise errors.invalid_value("order", order, ["asc", "desc"])
+    raw = query.get("limit")
+    limit = 20
+    if raw is not None:
+        try:
+            limit = int(raw)
+        except (TypeError, ValueError):
+            raise errors.invalid_type("limit", "an integer", raw) from None
+        if not 1 <= limit <= 100:
+            raise errors.out_of_range("limit", limit, 1 if limit < 1 else 100, above=limit > 100, integer=True)
+    return {"after": query.get("after"), "before": query.get("before"), "limit": limit, "order": order}

@@ -18,8 +18,9 @@ from ..matching import Probe
 from ..routing import Operation
 from ..state import page
 from ..wire import Exchange, Reply, StreamReply
+from . import conversations
 from . import responses_plan as plan
-from .common import api_key, fixture_not_found, request_rng_seed, requested_model
+from .common import api_key, fixture_not_found, list_query, request_rng_seed, requested_model
 
 KIND = "response"
 
@@ -44,9 +45,9 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     id_rng = rng_for(runtime.ids.make("", 16), "ids")  # ids differ per call; the answer depends on the request
     history: list[dict] = []
     previous = body.get("previous_response_id")
+    conversation_id = conversations.conversation_id_of(body.get("conversation"))
     stored = body.get("store", True) is not False
-    shard = responses_wire.shard_of(previous) if isinstance(previous, str) and previous.startswith("resp_") else None
-    response_id = responses_wire.response_id(id_rng, created_at, shard=shard, stored=stored)
+    shard = None
     if previous is not None:
         if body.get("conversation") is not None:
             raise errors.invalid_request(
@@ -57,7 +58,12 @@ async def create(ex: Exchange) -> Reply | StreamReply:
         if record is None:
             raise previous_not_found(previous)
         history = record["history"]
-    inputs = plan.input_items(body.get("input"), response_id, id_rng)
+        shard = responses_wire.shard_of(previous)
+    elif conversation_id is not None:
+        history = conversations.history(ex, conversation_id)
+        shard = conversations.shard_of(conversation_id)
+    response_id = responses_wire.response_id(id_rng, created_at, shard=shard, stored=stored)
+    inputs = plan.input_items(body.get("input"), lambda prefix: responses_wire.item_id(prefix, response_id, id_rng))
     history = history + [item for item in inputs if item.get("type") != "item_reference"]
     plan.check_tool_outputs(history)
 
@@ -86,6 +92,8 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     delay = fixture.delay if fixture else 0.0
     split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
     record = {"response": response, "input_items": history, "history": history + response["output"]}
+    if conversation_id is not None:  # the conversation keeps this turn: its input, then its output
+        conversations.append(ex, conversation_id, [i for i in inputs if i.get("type") != "item_reference"] + response["output"])
     if body.get("background"):
         return background(ex, record, body, split, extra)
     if stored:
@@ -287,7 +295,8 @@ def replay(ex: Exchange, fixture, headers: list) -> Reply | StreamReply:
     if ex.body.get("stream") and fixture.sse is not None:
         return StreamReply(fixture.sse, fixture.sse_delays, fixture.status, headers, delay=fixture.delay)
     if fixture.status < 400 and isinstance(fixture.body, dict) and fixture.body.get("id"):
-        inputs = plan.input_items(ex.body.get("input"), fixture.body["id"], rng_for(fixture.body["id"]))
+        rng = rng_for(fixture.body["id"])
+        inputs = plan.input_items(ex.body.get("input"), lambda prefix: responses_wire.item_id(prefix, fixture.body["id"], rng))
         ex.runtime.store.put(KIND, fixture.body["id"], {"response": fixture.body, "input_items": inputs,
                                                        "history": inputs + list(fixture.body.get("output") or [])})
     return Reply(fixture.body_bytes or b"", fixture.status, headers, delay=fixture.delay)
@@ -345,26 +354,7 @@ async def cancel(ex: Exchange) -> Reply:
 
 
 async def list_input_items(ex: Exchange) -> Reply:
-    record = _stored(ex)
-    query = ex.query
-    limit = _limit(query.get("limit"))
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise errors.invalid_value("order", order, ["asc", "desc"])
-    return Reply.pretty(page(record["input_items"], after=query.get("after"), before=query.get("before"),
-                             limit=limit, order=order))
-
-
-def _limit(raw: Any) -> int:
-    if raw is None:
-        return 20
-    try:
-        limit = int(raw)
-    except (TypeError, ValueError):
-        raise errors.invalid_type("limit", "an integer", raw) from None
-    if not 1 <= limit <= 100:
-        raise errors.out_of_range("limit", limit, 1 if limit < 1 else 100, above=limit > 100, integer=True)
-    return limit
+    return Reply.pretty(page(_stored(ex)["input_items"], **list_query(ex), alphabetical=True))
 
 
 async def input_tokens(ex: Exchange) -> Reply:
@@ -378,7 +368,7 @@ async def input_tokens(ex: Exchange) -> Reply:
         history = record["history"]
     model = body.get("model")
     spec = requested_model(ex, model, "responses") if model else None
-    inputs = plan.input_items(body.get("input"), "resp_" + "0" * 50, rng_for("input_tokens"))
+    inputs = plan.input_items(body.get("input"), lambda prefix: prefix)  # counted, never stored
     messages = plan.chat_messages(body.get("instructions"), history + inputs)
     prompt = runtime.tokenizer.chat_prompt(messages, plan.chat_tools(body.get("tools") or []) or None,
                                            spec.encoding if spec else "o200k_base")

@@ -6,9 +6,9 @@ synthesizer, which chat completions share), and the output items of the answer.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, Callable
 
-from .. import errors, responses_wire
+from .. import errors
 from ..catalog import ModelSpec
 from ..fixtures import FixtureResponse
 from ..ids import token
@@ -22,10 +22,10 @@ _ID_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "
               "custom_tool_call": "ctc", "custom_tool_call_output": "ctco"}
 
 
-def input_items(value: Any, response_id: str, rng: random.Random) -> list[dict]:
-    """The request's `input` as the real API stores it (`input_items` lists these): each
-    item typed, with an id and a status, a string or a message's string content spelled
-    out as an `input_text` part."""
+def input_items(value: Any, make_id: Callable[[str], str]) -> list[dict]:
+    """The request's `input` (or a conversation's `items`) as the real API stores it:
+    each item typed, with an id (`make_id(prefix)`) and a status, a string or a message's
+    string content spelled out as an `input_text` part."""
     raw = [{"role": "user", "content": value}] if isinstance(value, str) else list(value or [])
     items = []
     for entry in raw:
@@ -41,10 +41,10 @@ def input_items(value: Any, response_id: str, rng: random.Random) -> list[dict]:
                 part = "output_text" if entry.get("role") == "assistant" else "input_text"
                 content = [{"type": part, "text": content}] if part == "input_text" else \
                     [{"type": part, "annotations": [], "logprobs": [], "text": content}]
-            item = {"id": entry.get("id") or responses_wire.item_id("msg", response_id, rng), "type": "message",
+            item = {"id": entry.get("id") or make_id("msg"), "type": "message",
                     "status": entry.get("status") or "completed", "content": content, "role": entry.get("role")}
         else:
-            item.setdefault("id", responses_wire.item_id(_ID_PREFIX.get(kind, "item"), response_id, rng))
+            item.setdefault("id", make_id(_ID_PREFIX.get(kind, "item")))
             if kind in ("function_call", "function_call_output") and not item.get("status"):
                 item["status"] = "completed"
         items.append(item)

@@ -90,6 +90,15 @@ def schema_for(record: Sent) -> tuple[str | None, Any]:
         if record.content_type.startswith("text/event-stream"):
             return "responses.create.event", ResponseStreamEvent
         return "responses.create.response", Response
+    if path.startswith("/conversations"):
+        parts = path.strip("/").split("/")  # conversations, id, items, item id
+        if len(parts) == 3:
+            return "conversations.items.list.response", None
+        if len(parts) == 4 and record.method == "GET":
+            return "conversations.items.retrieve.response", None
+        if len(parts) == 2 and record.method == "DELETE":
+            return "conversations.delete.response", None
+        return "conversations.create.response", None
     if path == "/models":
         return "models.list.response", None
     if path.startswith("/models/"):
