@@ -175,23 +175,33 @@ def _item_events(events: _Events, index: int, item: dict, split: Callable[[str],
                 events.delta("response.reasoning_summary_text.delta", piece, **where)
             events.add("response.reasoning_summary_text.done", text=part["text"], **where)
             events.add("response.reasoning_summary_part.done", part=part, **where)
-    else:  # built-in tool calls: announced in progress, then done
-        call = kind.removesuffix("_call")
-        events.add("response.output_item.added", item={**_in_progress(item)}, output_index=index)
+    else:  # built-in tool calls: announced in progress, its stages, then done
+        events.add("response.output_item.added", item=_in_progress(item), output_index=index)
+        where = {"item_id": item_id_, "output_index": index}
         for stage in _TOOL_STAGES.get(kind, ()):
-            events.add(f"response.{call}_call.{stage}", item_id=item_id_, output_index=index)
+            if stage == "code":  # the code is streamed before it runs
+                for piece in split(item.get("code") or ""):
+                    events.delta("response.code_interpreter_call_code.delta", piece, **where)
+                events.add("response.code_interpreter_call_code.done", code=item.get("code") or "", **where)
+            else:
+                events.add(f"response.{kind}.{stage}", **where)
     events.add("response.output_item.done", item=item, output_index=index)
 
 
 _TOOL_STAGES = {
     "web_search_call": ("in_progress", "searching", "completed"),
     "file_search_call": ("in_progress", "searching", "completed"),
-    "code_interpreter_call": ("in_progress", "interpreting", "completed"),
+    "code_interpreter_call": ("in_progress", "code", "interpreting", "completed"),
     "image_generation_call": ("in_progress", "generating", "completed"),
 }
 
 
 def _in_progress(item: dict) -> dict:
-    out = {k: v for k, v in item.items() if k not in ("action", "result", "results", "outputs")}
+    """A built-in call as announced: running, with nothing found or made yet."""
+    out = {k: v for k, v in item.items() if k not in ("action", "result")}
     out["status"] = "in_progress"
+    if item["type"] == "code_interpreter_call":
+        out.update(code="", outputs=None)
+    if item["type"] == "file_search_call":
+        out["results"] = None
     return out

@@ -277,3 +277,30 @@ def test_tenacity_backoff_wrapper(chaos):
     assert elapsed >= sum(waits)
     assert all(e["retry_count"] == 0 for e in entries)  # the SDK itself did not retry
     assert chaos.verdict()["calls"] == 1  # ... and the journal still sees one call, retried
+
+
+# --- the Responses API -------------------------------------------------------------------
+
+
+def test_responses_error_event_is_yielded_by_the_python_sdk(chaos):
+    """Python hands the `error` event to the caller as an event (Node raises it); the
+    stream helper then raises for the missing `response.completed`."""
+    client = OpenAI(base_url=chaos.url, api_key="sk-test", max_retries=2)
+    headers = {"X-Mock-Fault": "stream_error; after_chunks=4"}
+    events = list(client.responses.create(model="gpt-4o-mini", input="chaos", stream=True, extra_headers=headers))
+    assert [e.type for e in events][-1] == "error" and events[-1].sequence_number == 4
+    assert events[-1].code == "server_error" and "server had an error" in events[-1].message
+    with pytest.raises(RuntimeError, match="response.completed"):
+        with client.responses.stream(model="gpt-4o-mini", input="chaos", extra_headers=headers) as stream:
+            for _ in stream:
+                pass
+            stream.get_final_response()
+    assert len(chaos.journal()) == 2  # neither was retried
+
+
+def test_responses_429_is_retried_like_chat(chaos):
+    client = OpenAI(base_url=chaos.url, api_key="sk-test", max_retries=2)
+    response = client.responses.create(model="gpt-4o-mini", input="chaos",
+                                       extra_headers={"X-Mock-Fault": "429; retry-after-ms=20; attempts=2"})
+    assert response.status == "completed"
+    assert [entry["status"] for entry in chaos.journal()] == [429, 429, 200]

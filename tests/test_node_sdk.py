@@ -43,9 +43,10 @@ def fresh(fake):
     fake.audit.drain()
 
 
-def node(fake, retries: int, fault: str = "", stream: bool = False) -> dict:
+def node(fake, retries: int, fault: str = "", stream: bool | str = False) -> dict:
+    mode = stream if isinstance(stream, str) else "stream" if stream else ""
     result = subprocess.run(
-        ["node", str(NODE_DIR / "call.mjs"), fake.url, str(retries), fault, "stream" if stream else ""],
+        ["node", str(NODE_DIR / "call.mjs"), fake.url, str(retries), fault, mode],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
@@ -94,6 +95,14 @@ def test_error_event_mid_stream_throws(fake):
     outcome = node(fake, 2, "stream_error; after-chunks=2", stream=True)
     assert outcome["ok"] is False and outcome["name"] == "APIError"
     assert len(fake.journal()) == 1
+
+
+def test_responses_error_event_throws(fake):
+    """Node raises the Responses API's `error` event (Python yields it: tests/test_chaos.py)."""
+    assert node(fake, 0, "", stream="responses-stream")["ok"] is True
+    outcome = node(fake, 2, "stream_error; after-chunks=4", stream="responses-stream")
+    assert outcome["ok"] is False and outcome["name"] == "APIError"
+    assert "server had an error" in outcome["message"]
 
 
 def test_cut_stream_ends_quietly(fake):

@@ -404,3 +404,75 @@ def test_broken_state_file_stops_start_up(tmp_path):
     with pytest.raises(SourceError) as caught:
         create_app(Config(state=path))
     assert "state.db" in str(caught.value)
+
+
+# --- built-in tools ----------------------------------------------------------------------
+
+BUILT_INS = [{"type": "web_search"}, {"type": "file_search", "vector_store_ids": ["vs_docs"]},
+             {"type": "code_interpreter", "container": {"type": "auto"}}, {"type": "image_generation"}]
+
+
+def test_built_in_tools_are_synthesized_as_their_items(client):
+    import base64
+
+    response = client.responses.create(
+        model="gpt-4o-mini", input="Find the latest figures.", tools=BUILT_INS,
+        include=["web_search_call.action.sources", "file_search_call.results", "code_interpreter_call.outputs"],
+    )
+    types = [item.type for item in response.output]
+    assert types == ["web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call", "message"]
+    search, files, code, image, message = response.output
+    assert search.id.startswith("ws_") and search.action.query == "Find the latest figures." and search.action.sources
+    assert files.results and files.results[0].file_id.startswith("file-")
+    assert code.container_id.startswith("cntr_") and code.outputs[0].logs.isdigit()
+    png = base64.b64decode(image.result)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in png
+    kinds = {annotation.type for annotation in message.content[0].annotations}
+    assert kinds == {"url_citation", "file_citation"}
+    assert response.tools[0].user_location.country == "US" and response.tools[1].max_num_results == 20
+    # Without include, what include adds is left out, as the real API does.
+    plain = client.responses.create(model="gpt-4o-mini", input="Find the latest figures.", tools=BUILT_INS)
+    assert plain.output[1].results is None and plain.output[2].outputs is None and plain.output[0].action.sources is None
+
+
+def test_built_in_tool_events_stream_in_order(client):
+    with client.responses.stream(model="gpt-4o-mini", input="Compute it.", tools=[BUILT_INS[2], BUILT_INS[0]]) as stream:
+        types = [event.type for event in stream if not event.type.endswith(".delta")]
+    assert types[2:8] == ["response.output_item.added", "response.code_interpreter_call.in_progress",
+                          "response.code_interpreter_call_code.done", "response.code_interpreter_call.interpreting",
+                          "response.code_interpreter_call.completed", "response.output_item.done"]
+    assert "response.web_search_call.searching" in types and "response.output_text.annotation.added" in types
+    assert client.responses.create(model="gpt-4o-mini", input="no tools", tools=BUILT_INS, tool_choice="none").output[0].type == "message"
+
+
+def test_compact_folds_the_conversation(client, http):
+    first = client.responses.create(model="gpt-4o-mini", input="Build a landing page.")
+    compacted = client.responses.compact(model="gpt-4o-mini", previous_response_id=first.id)
+    assert compacted.object == "response.compaction" and compacted.id[21:23] == "01"
+    assert [item.type for item in compacted.output] == ["message", "compaction"]
+    assert compacted.output[0].content[0].text == "Build a landing page."
+    assert compacted.output[1].id.startswith("cmp_") and compacted.output[1].encrypted_content.startswith("gAAAAA")
+    raw = http.post("/v1/responses/compact", json={"model": "gpt-4o-mini", "previous_response_id": first.id})
+    assert raw.text.startswith('{"id":"resp_')  # compact JSON, as recorded
+    # The compaction item goes back in as input.
+    again = client.responses.create(model="gpt-4o-mini", input=[
+        {"role": "user", "content": "Build a landing page."},
+        {"type": "compaction", "encrypted_content": compacted.output[1].encrypted_content},
+        {"role": "user", "content": "Now add a footer."},
+    ])
+    assert again.status == "completed"
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(compacted.id)
+
+
+def test_lenient_answers_unknown_ids_with_objects_of_the_right_shape(make_server):
+    running = make_server(lenient=True)
+    client = openai.OpenAI(base_url=running.url, api_key="sk-test", max_retries=0)
+    response = client.responses.retrieve("resp_recorded_elsewhere")
+    assert response.id == "resp_recorded_elsewhere" and response.status == "completed" and response.output_text
+    assert client.responses.input_items.list("resp_recorded_elsewhere").data[0].role == "user"
+    chained = client.responses.create(model="gpt-4o-mini", input="go on", previous_response_id="resp_recorded_elsewhere")
+    assert chained.previous_response_id == "resp_recorded_elsewhere"
+    conversation = client.conversations.retrieve("conv_recorded_elsewhere")
+    assert conversation.id == "conv_recorded_elsewhere" and conversation.metadata == {}
+    assert client.conversations.items.list("conv_recorded_elsewhere").data == []

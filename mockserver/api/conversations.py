@@ -40,7 +40,12 @@ def item_maker(shard: str, rng: random.Random):
 def load(ex: Exchange, conversation_id: str) -> dict:
     record = ex.runtime.store.get(KIND, conversation_id)
     if record is None:
-        raise not_found(conversation_id)
+        if not ex.runtime.config.lenient:
+            raise not_found(conversation_id)
+        # `--lenient`: an id the fake never issued is an empty conversation, kept from now on.
+        record = {"conversation": {"id": conversation_id, "object": "conversation", "created_at": int(time.time()),
+                                   "metadata": {}}, "items": []}
+        ex.runtime.store.put(KIND, conversation_id, record)
     return record
 
 
@@ -72,7 +77,7 @@ async def update(ex: Exchange) -> Reply:
 
 async def delete(ex: Exchange) -> Reply:
     conversation_id = ex.path_params["conversation_id"]
-    if not ex.runtime.store.delete(KIND, conversation_id):
+    if not ex.runtime.store.delete(KIND, conversation_id) and not ex.runtime.config.lenient:
         raise not_found(conversation_id)
     return Reply.pretty({"id": conversation_id, "object": "conversation.deleted", "deleted": True})
 

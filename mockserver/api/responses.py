@@ -8,8 +8,13 @@ output, which a request naming it as `previous_response_id` continues.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
+import zlib
 from typing import Any
+
+import orjson
 
 from .. import errors, responses_wire
 from ..catalog import ModelSpec
@@ -20,6 +25,7 @@ from ..state import page
 from ..wire import Exchange, Reply, StreamReply
 from . import conversations
 from . import responses_plan as plan
+from . import responses_tools
 from .common import api_key, fixture_not_found, list_query, request_rng_seed, requested_model
 
 KIND = "response"
@@ -55,10 +61,10 @@ async def create(ex: Exchange) -> Reply | StreamReply:
                 param=None, code="mutually_exclusive_parameters",
             )
         record = runtime.store.get(KIND, previous)
-        if record is None:
+        if record is None and not runtime.config.lenient:
             raise previous_not_found(previous)
-        history = record["history"]
-        shard = responses_wire.shard_of(previous)
+        history = record["history"] if record is not None else []
+        shard = responses_wire.shard_of(previous) if record is not None else None
     elif conversation_id is not None:
         history = conversations.history(ex, conversation_id)
         shard = conversations.shard_of(conversation_id)
@@ -182,24 +188,28 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
     budget = body.get("max_output_tokens")
     output: list[dict] = []
     status, incomplete = "completed", None
+    make_id = lambda prefix: responses_wire.item_id(prefix, response_id, id_rng)  # noqa: E731
     summary_tokens = sum(tokenizer.count(part, spec.encoding) for part in summary)
     if budget is not None and reasoning + summary_tokens >= budget:  # reasoning used the whole budget
         reasoning, summary, summary_tokens = budget, [], 0
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
     used = reasoning + summary_tokens
     if spec.reasoning:
-        output.append(responses_wire.reasoning_item(responses_wire.item_id("rs", response_id, id_rng), summary))
+        output.append(responses_wire.reasoning_item(make_id("rs"), summary))
     if status == "incomplete":
         pass
     elif turn.tool_calls:
         for call in turn.tool_calls:
             output.append(responses_wire.function_call_item(
-                responses_wire.item_id("fc", response_id, id_rng), call.id or plan.call_id(rng), call.name, call.arguments))
+                make_id("fc"), call.id or plan.call_id(rng), call.name, call.arguments))
             used += tokenizer.count(call.name + call.arguments, spec.encoding)
     elif turn.refusal is not None:
-        output.append(responses_wire.refusal_item(responses_wire.item_id("msg", response_id, id_rng), turn.refusal))
+        output.append(responses_wire.refusal_item(make_id("msg"), turn.refusal))
         used += tokenizer.count(turn.refusal, spec.encoding)
     else:
+        found = responses_tools.calls(responses_tools.offered(body), body, make_id, rng_for(seed, "tools"),
+                                      plan.ask_from(body, messages).user_text or "")
+        output.extend(found)
         text = turn.text or ""
         pieces = tokenizer.pieces(text, spec.encoding)
         message_status = "completed"
@@ -207,7 +217,8 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
             pieces = pieces[: max(0, budget - used)]
             text = "".join(pieces)
             status, incomplete, message_status = "incomplete", {"reason": "max_output_tokens"}, "incomplete"
-        output.append(responses_wire.message_item(responses_wire.item_id("msg", response_id, id_rng), text, message_status))
+        cited = responses_tools.annotations(found, text, rng_for(seed, "citations"), body)
+        output.append(responses_wire.message_item(make_id("msg"), text, message_status, annotations=cited))
         used += len(pieces)
     if fixture is not None and fixture.usage is not None:
         usage = fixture.usage
@@ -279,7 +290,7 @@ def _echo_tool(tool: dict) -> dict:
     """A tool as the real API echoes it: a function tool with every field, `strict` true
     unless said, and a strict tool's parameters closed (`additionalProperties: false`)."""
     if tool.get("type") != "function":
-        return tool
+        return responses_tools.echo(tool)
     strict = tool.get("strict") if tool.get("strict") is not None else True
     parameters = tool.get("parameters")
     if strict and isinstance(parameters, dict) and "additionalProperties" not in parameters:
@@ -309,8 +320,24 @@ def _stored(ex: Exchange) -> dict:
     response_id = ex.path_params["response_id"]
     record = ex.runtime.store.get(KIND, response_id)
     if record is None:
+        if ex.runtime.config.lenient:
+            return _stand_in(ex, response_id)
         raise not_found(response_id)
     return record
+
+
+def _stand_in(ex: Exchange, response_id: str) -> dict:
+    """`--lenient`: an id the fake never issued reads as a finished response of the right
+    shape (a one-line exchange), so code that replays recorded ids keeps going."""
+    rng = rng_for(response_id, ex.runtime.config.seed)
+    make_id = lambda prefix: f"{prefix}_{rng.getrandbits(200):050x}"  # noqa: E731
+    spec = ex.runtime.catalog.lenient("gpt-4o-mini", "responses")
+    question = {"id": make_id("msg"), "type": "message", "status": "completed",
+                "content": [{"type": "input_text", "text": "Hello."}], "role": "user"}
+    answer_ = responses_wire.message_item(make_id("msg"), "Hello! How can I help you today?")
+    response = response_object(ex.runtime, spec, {"model": spec.id}, response_id, int(time.time()), "completed",
+                               [answer_], responses_wire.usage(9, 10), None)
+    return {"response": response, "input_items": [question], "history": [question, answer_]}
 
 
 async def retrieve(ex: Exchange) -> Reply | StreamReply:
@@ -335,7 +362,7 @@ async def retrieve(ex: Exchange) -> Reply | StreamReply:
 
 async def delete(ex: Exchange) -> Reply:
     response_id = ex.path_params["response_id"]
-    if not ex.runtime.store.delete(KIND, response_id):
+    if not ex.runtime.store.delete(KIND, response_id) and not ex.runtime.config.lenient:
         raise not_found(response_id)
     return Reply.pretty({"id": response_id, "object": "response.deleted", "deleted": True})
 
@@ -375,6 +402,35 @@ async def input_tokens(ex: Exchange) -> Reply:
     return Reply.pretty({"object": "response.input_tokens", "input_tokens": len(prompt)})
 
 
+async def compact(ex: Exchange) -> Reply:
+    """The conversation compacted: its user messages kept (new ids), everything else
+    folded into one opaque `compaction` item, which a later request may send back as
+    input. Not stored; compact JSON, as recorded."""
+    runtime = ex.runtime
+    body = ex.body
+    spec = requested_model(ex, body["model"], "responses")
+    history: list[dict] = []
+    if body.get("previous_response_id"):
+        record = runtime.store.get(KIND, body["previous_response_id"])
+        if record is None:
+            raise previous_not_found(body["previous_response_id"])
+        history = record["history"]
+    created_at = int(time.time())
+    id_rng = rng_for(runtime.ids.make("", 16), "compact")
+    compaction_id = responses_wire.response_id(id_rng, created_at, stored=False)
+    make_id = lambda prefix: responses_wire.item_id(prefix, compaction_id, id_rng)  # noqa: E731
+    history = history + plan.input_items(body.get("input"), make_id)
+    messages = plan.chat_messages(body.get("instructions"), history)
+    prompt = runtime.tokenizer.chat_prompt(messages, None, spec.encoding)
+    kept = [{**item, "id": make_id("msg")} for item in history if item.get("type") == "message" and item.get("role") == "user"]
+    folded = orjson.dumps([m for m in messages if m.get("role") != "user"])
+    sealed = base64.urlsafe_b64encode(b"\x80" + hashlib.blake2b(folded, digest_size=32).digest() + zlib.compress(folded)).decode()
+    output = [*kept, {"id": make_id("cmp"), "type": "compaction", "encrypted_content": "gAAAAA" + sealed}]
+    summary_tokens = max(1, runtime.tokenizer.count(folded.decode(), spec.encoding) // 4)
+    return Reply.json({"id": compaction_id, "object": "response.compaction", "created_at": created_at, "output": output,
+                       "usage": responses_wire.usage(len(prompt), summary_tokens)})
+
+
 _COMMON = dict(unknown_argument="unknown", error_dialect="modern")
 
 OPERATIONS = [
@@ -382,6 +438,8 @@ OPERATIONS = [
               azure_deployment=False, **_COMMON),
     Operation("responses.input_tokens.count", "POST", "/responses/input_tokens", input_tokens,
               request_schema="responses.input_tokens.count.request", **_COMMON),
+    Operation("responses.compact", "POST", "/responses/compact", compact,
+              request_schema="responses.compact.request", **_COMMON),
     Operation("responses.retrieve", "GET", "/responses/{response_id}", retrieve),
     Operation("responses.delete", "DELETE", "/responses/{response_id}", delete),
     Operation("responses.cancel", "POST", "/responses/{response_id}/cancel", cancel),

@@ -175,7 +175,7 @@ async def _stream_fault(ex: Exchange, reply: StreamReply, fault: Fault) -> str:
     frames = [f for f in _frames(reply) if f != DONE]
     kept = frames[: fault.after_chunks]
     if fault.kind == "stream_error":
-        kept.append(_error_frame(fault, frames))
+        kept.append(_error_frame(fault, frames, len(kept)))
     delays = reply.delays[: len(kept)] if reply.delays else None
     await send_stream_partial(ex, StreamReply(kept, delays, reply.status, reply.headers, reply.content_type, 0.0, reply.profile))
     if fault.kind == "stall":
@@ -189,12 +189,16 @@ async def _stream_fault(ex: Exchange, reply: StreamReply, fault: Fault) -> str:
     return "cut"
 
 
-def _error_frame(fault: Fault, frames: list[bytes]) -> bytes:
-    """The error the real API sends inside a stream whose 200 is already out."""
-    error = {"message": fault.message or "The server had an error while processing your request. Sorry about that!",
-             "type": "server_error", "param": None, "code": fault.code}
+def _error_frame(fault: Fault, frames: list[bytes], sequence_number: int) -> bytes:
+    """The error the real API sends inside a stream whose 200 is already out: chat's
+    `{"error": {...}}` chunk, or the Responses API's typed `error` event (`type` first,
+    other keys sorted, numbered after the events before it)."""
+    message = fault.message or "The server had an error while processing your request. Sorry about that!"
     if any(frame.startswith(b"event: ") for frame in frames):  # a typed-event stream (Responses)
-        return b"event: error\ndata: " + orjson.dumps({"type": "error", **error}) + b"\n\n"
+        event = {"type": "error", "code": fault.code or "server_error", "message": message, "param": None,
+                 "sequence_number": sequence_number}
+        return b"event: error\ndata: " + orjson.dumps(event) + b"\n\n"
+    error = {"message": message, "type": "server_error", "param": None, "code": fault.code}
     return b"data: " + orjson.dumps({"error": error}) + b"\n\n"
 
 

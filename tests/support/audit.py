@@ -83,6 +83,8 @@ def schema_for(record: Sent) -> tuple[str | None, Any]:
     if path.startswith("/responses/"):
         if path.endswith("/input_items"):
             return "responses.input_items.list.response", None
+        if path == "/responses/compact":
+            return "responses.compact.response", None
         if path == "/responses/input_tokens":
             return "responses.input_tokens.count.response", InputTokenCountResponse
         if record.method == "DELETE":
@@ -106,6 +108,13 @@ def schema_for(record: Sent) -> tuple[str | None, Any]:
     return None, None
 
 
+def sdk_reads_leniently(value: dict) -> bool:
+    """Real shapes the SDK's strict types reject but its stream parser takes as they come:
+    a web search announced before it has an `action` (test_openai_responses_model_web_search_tool_stream)."""
+    item = value.get("item") if isinstance(value, dict) else None
+    return isinstance(item, dict) and item.get("type") == "web_search_call" and "action" not in item
+
+
 def problems(records: list[Sent]) -> list[str]:
     found = []
     for record in records:
@@ -122,7 +131,7 @@ def problems(records: list[Sent]) -> list[str]:
                 continue  # an error event mid-stream has no chunk shape
             for problem in contracts().problems(name, value):
                 found.append(f"{record.method} {record.path} -> {record.status}: {name}: {problem}")
-            if sdk_type is not None:
+            if sdk_type is not None and not sdk_reads_leniently(value):
                 try:
                     validate = getattr(sdk_type, "model_validate", None)
                     if validate is None:  # a union: the SDK's TypeAdapter
