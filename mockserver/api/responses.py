@@ -22,7 +22,7 @@ from ..ids import rng_for
 from ..matching import Probe
 from ..routing import Operation
 from ..state import page
-from ..wire import Exchange, Reply, StreamReply
+from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
 from . import responses_plan as plan
 from . import responses_tools
@@ -300,17 +300,37 @@ def _echo_tool(tool: dict) -> dict:
 
 
 def replay(ex: Exchange, fixture, headers: list) -> Reply | StreamReply:
-    """A recorded body or stream, sent as recorded (a recorded body is also stored, so it
-    can be retrieved and chained by its id)."""
+    """A recorded body or stream, sent as recorded; converted only when the request asks
+    for the other mode (a body streamed as events, a stream's final response as the
+    body). The recorded response is stored, so it can be retrieved and chained by its id."""
     headers = headers + fixture.headers
-    if ex.body.get("stream") and fixture.sse is not None:
+    stream = bool(ex.body.get("stream"))
+    final = fixture.body if isinstance(fixture.body, dict) else _final_of(fixture)
+    if fixture.status < 400 and isinstance(final, dict) and final.get("id"):
+        rng = rng_for(final["id"])
+        inputs = plan.input_items(ex.body.get("input"), lambda prefix: responses_wire.item_id(prefix, final["id"], rng))
+        ex.runtime.store.put(KIND, final["id"], {"response": final, "input_items": inputs,
+                                                "history": inputs + list(final.get("output") or [])})
+    if stream and fixture.sse is not None:
         return StreamReply(fixture.sse, fixture.sse_delays, fixture.status, headers, delay=fixture.delay)
-    if fixture.status < 400 and isinstance(fixture.body, dict) and fixture.body.get("id"):
-        rng = rng_for(fixture.body["id"])
-        inputs = plan.input_items(ex.body.get("input"), lambda prefix: responses_wire.item_id(prefix, fixture.body["id"], rng))
-        ex.runtime.store.put(KIND, fixture.body["id"], {"response": fixture.body, "input_items": inputs,
-                                                       "history": inputs + list(fixture.body.get("output") or [])})
+    if stream and fixture.status < 400 and isinstance(final, dict) and "output" in final:
+        frames = responses_wire.stream_frames(final, lambda text: ex.runtime.tokenizer.pieces(text))
+        return StreamReply(frames, status=fixture.status, headers=headers, delay=fixture.delay)
+    if fixture.body_bytes is None and isinstance(final, dict):
+        return Reply(pretty_ascii(final), fixture.status, headers, delay=fixture.delay)
     return Reply(fixture.body_bytes or b"", fixture.status, headers, delay=fixture.delay)
+
+
+def _final_of(fixture) -> dict | None:
+    """The finished response a recorded stream ends with (`response.completed` or the like)."""
+    for frame in reversed(fixture.frames or []):
+        try:
+            event = orjson.loads(frame.data)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(event, dict) and isinstance(event.get("response"), dict):
+            return event["response"]
+    return None
 
 
 # --- stored responses -------------------------------------------------------------------
