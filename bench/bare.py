@@ -29,4 +29,4 @@ async def answer(request: Request) -> Response:
     return Response(item["body"].encode(), status_code=item["status"], headers=item["headers"])
 
 
-app = Starlette(routes=[Route("/v1/chat/completions", answer, methods=["POST"])])
+app = Starlette(routes=[Route(path, answer, methods=["POST"]) for path in ("/v1/chat/completions", "/v1/responses")])

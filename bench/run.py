@@ -43,7 +43,14 @@ SCENARIOS = {
     # Every request different (a counter in the prompt): nothing can be reused.
     "synthesized-unique": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": COASTAL + " #"}]},
     "synth-unique-stream": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": COASTAL + " #"}], "stream": True},
+    # The Responses API: a synthesized answer as typed events, stored on the way.
+    "responses-stream": {"model": "gpt-4o-mini", "input": COASTAL, "stream": True},
 }
+PATHS = {"responses-stream": "/v1/responses"}  # the others: /v1/chat/completions
+
+
+def path_of(name: str) -> str:
+    return PATHS.get(name, "/v1/chat/completions")
 CONCURRENCY = (32, 128)
 
 
@@ -155,12 +162,12 @@ def run_wrk(wrk: str, url: str, script: Path, connections: int, duration: int) -
     return {"rps": rps, "p50_ms": latency.get("50"), "p99_ms": latency.get("99"), "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def capture_bytes(url: str, path: Path) -> None:
+def capture_bytes(origin: str, path: Path) -> None:
     """The fake's exact answer to each scenario, for the bare app to send back."""
     items = []
     for name, body in SCENARIOS.items():
         raw = json.dumps(body)
-        response = httpx.post(url, content=raw, headers={"content-type": "application/json"})
+        response = httpx.post(origin + path_of(name), content=raw, headers={"content-type": "application/json"})
         # Everything but what the server stack writes by itself.
         headers = {k: v for k, v in response.headers.items() if k not in ("date", "content-length", "transfer-encoding")}
         items.append({"request": raw, "scenario": name, "status": response.status_code, "headers": headers, "body": response.text})
@@ -226,18 +233,18 @@ def main() -> None:
     bare = None
     rows = []
     try:
-        fake_url = f"http://127.0.0.1:{fake_port}/v1/chat/completions"
-        wait_ready(fake_url, SCENARIOS["replay"], fake)
+        fake_origin = f"http://127.0.0.1:{fake_port}"
+        wait_ready(fake_origin + "/v1/chat/completions", SCENARIOS["replay"], fake)
         capture = work / "capture.json"
-        capture_bytes(fake_url, capture)
+        capture_bytes(fake_origin, capture)
         bare = start_bare(bare_port, capture)
-        bare_url = f"http://127.0.0.1:{bare_port}/v1/chat/completions"
-        wait_ready(bare_url, SCENARIOS["replay"], bare)
+        bare_origin = f"http://127.0.0.1:{bare_port}"
+        wait_ready(bare_origin + "/v1/chat/completions", SCENARIOS["replay"], bare)
         for name, body in SCENARIOS.items():
             script = lua_script(body, work, name)
             for connections in levels:
                 result = {}
-                for label, url in (("fake", fake_url), ("bare", bare_url)):
+                for label, url in (("fake", fake_origin + path_of(name)), ("bare", bare_origin + path_of(name))):
                     run_wrk(wrk, url, script, connections, 1)  # warm-up
                     before = cpu_seconds(fake.pid)
                     result[label] = run_wrk(wrk, url, script, connections, duration)

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import orjson
 
 from .fixtures import Frame
-from .streaming import DONE
+from .streaming import DONE, padding
 
 _OBFUSCATION = string.ascii_letters + string.digits
 
@@ -162,8 +162,6 @@ def frames(c: Completion, head: bytes, events: list[bytes], *, include_usage: bo
     return out
 
 
-# Byte -> letter or digit, so random bytes become an obfuscation string in one C call.
-_TO_ALNUM = bytes(_OBFUSCATION[b % len(_OBFUSCATION)].encode()[0] for b in range(256))
 
 
 def _close(body: bytes, head_length: int, obfuscation: random.Random | None) -> bytes:
@@ -173,8 +171,7 @@ def _close(body: bytes, head_length: int, obfuscation: random.Random | None) -> 
     if obfuscation is None:
         return body + b"}\n\n"
     length = (-(head_length + len(body) + 1)) % 16
-    padding = obfuscation.randbytes(length).translate(_TO_ALNUM)
-    return body + b',"obfuscation":"' + padding + b'"}\n\n'
+    return body + b',"obfuscation":"' + padding(obfuscation, length) + b'"}\n\n'
 
 
 def _choice_events(index: int, choice: Choice, split: Callable[[str], list[str]], logprobs_field: bool) -> list[bytes]:
@@ -354,7 +351,7 @@ def azure_chunks(c: Completion, split: Callable[[str], list[str]], *, include_us
         if include_usage:
             chunk["usage"] = None
         if obfuscation is not None:
-            chunk["obfuscation"] = obfuscation.randbytes(obfuscation.randrange(16)).translate(_TO_ALNUM).decode()
+            chunk["obfuscation"] = padding(obfuscation, obfuscation.randrange(16)).decode()
         out.append(b"data: " + orjson.dumps(chunk, option=orjson.OPT_SORT_KEYS) + b"\n\n")
     if include_usage:
         out.append(b"data: " + orjson.dumps({**head, "choices": [], "usage": c.usage}, option=orjson.OPT_SORT_KEYS) + b"\n\n")

@@ -20,14 +20,11 @@ event has an `event:` line, `type` first and its other keys sorted (as sent sinc
 from __future__ import annotations
 
 import random
-import string
 from typing import Any, Callable, Iterable
 
 import orjson
 
-from .streaming import frame
-
-_ALNUM = string.ascii_letters + string.digits
+from .streaming import frame, padding
 
 
 def response_id(rng: random.Random, created_at: int, *, shard: str | None = None, stored: bool = True,
@@ -95,11 +92,31 @@ class _Events:
         payload = {"type": type, **dict(sorted(fields.items()))}
         self.frames.append(frame(orjson.dumps(payload), type))
 
-    def delta(self, type: str, text: str, **fields: Any) -> None:
-        if self.obfuscation is not None:  # delta and padding together: a multiple of 16 characters
-            length = -len(text) % 16
-            fields["obfuscation"] = "".join(self.obfuscation.choice(_ALNUM) for _ in range(length))
-        self.add(type, delta=text, **fields)
+    def deltas(self, type: str, pieces: Iterable[str], **fields: Any) -> None:
+        """One delta event per piece. The bulk of a stream, so each is spliced from a
+        template of the item's constant fields rather than built and serialised whole
+        (the same bytes `add` would write)."""
+        variable = {"delta", "sequence_number"} | ({"obfuscation"} if self.obfuscation is not None else set())
+        template: list[bytes] = [b"event: " + type.encode() + b'\ndata: {"type":' + orjson.dumps(type)]
+        slots: dict[str, int] = {}
+        for key in sorted([*fields, *variable]):
+            name = b',"' + key.encode() + b'":'
+            if key in variable:
+                template.append(name)
+                slots[key] = len(template)
+                template.append(b"")
+            else:
+                template.append(name + orjson.dumps(fields[key]))
+        template.append(b"}\n\n")
+        delta_at, number_at, padding_at = slots["delta"], slots["sequence_number"], slots.get("obfuscation")
+        frames = self.frames
+        for piece in pieces:
+            parts = template.copy()
+            parts[delta_at] = orjson.dumps(piece)
+            parts[number_at] = str(len(frames)).encode()
+            if padding_at is not None:  # delta and padding together: a multiple of 16 characters
+                parts[padding_at] = b'"' + padding(self.obfuscation, -len(piece) % 16) + b'"'
+            frames.append(b"".join(parts))
 
 
 def stream_frames(
@@ -148,8 +165,7 @@ def _item_events(events: _Events, index: int, item: dict, split: Callable[[str],
             where = {"item_id": item_id_, "output_index": index, "content_index": part_index}
             if part["type"] == "output_text":
                 events.add("response.content_part.added", part={**part, "text": "", "annotations": [], "logprobs": []}, **where)
-                for piece in split(part["text"]):
-                    events.delta("response.output_text.delta", piece, logprobs=[], **where)
+                events.deltas("response.output_text.delta", split(part["text"]), logprobs=[], **where)
                 for annotation_index, annotation in enumerate(part.get("annotations") or []):
                     events.add("response.output_text.annotation.added", annotation=annotation,
                                annotation_index=annotation_index, **where)
@@ -163,16 +179,14 @@ def _item_events(events: _Events, index: int, item: dict, split: Callable[[str],
     elif kind == "function_call":
         events.add("response.output_item.added", item={**item, "status": "in_progress", "arguments": ""}, output_index=index)
         where = {"item_id": item_id_, "output_index": index}
-        for piece in split(item["arguments"]):
-            events.delta("response.function_call_arguments.delta", piece, **where)
+        events.deltas("response.function_call_arguments.delta", split(item["arguments"]), **where)
         events.add("response.function_call_arguments.done", arguments=item["arguments"], **where)
     elif kind == "reasoning":
         events.add("response.output_item.added", item={**item, "summary": []}, output_index=index)
         for summary_index, part in enumerate(item.get("summary") or []):
             where = {"item_id": item_id_, "output_index": index, "summary_index": summary_index}
             events.add("response.reasoning_summary_part.added", part={**part, "text": ""}, **where)
-            for piece in split(part["text"]):
-                events.delta("response.reasoning_summary_text.delta", piece, **where)
+            events.deltas("response.reasoning_summary_text.delta", split(part["text"]), **where)
             events.add("response.reasoning_summary_text.done", text=part["text"], **where)
             events.add("response.reasoning_summary_part.done", part=part, **where)
     else:  # built-in tool calls: announced in progress, its stages, then done
@@ -180,8 +194,7 @@ def _item_events(events: _Events, index: int, item: dict, split: Callable[[str],
         where = {"item_id": item_id_, "output_index": index}
         for stage in _TOOL_STAGES.get(kind, ()):
             if stage == "code":  # the code is streamed before it runs
-                for piece in split(item.get("code") or ""):
-                    events.delta("response.code_interpreter_call_code.delta", piece, **where)
+                events.deltas("response.code_interpreter_call_code.delta", split(item.get("code") or ""), **where)
                 events.add("response.code_interpreter_call_code.done", code=item.get("code") or "", **where)
             else:
                 events.add(f"response.{kind}.{stage}", **where)

@@ -9,12 +9,24 @@ is written frame by frame with its delays.
 from __future__ import annotations
 
 import asyncio
+import random
+import string
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .wire import Exchange, StreamReply
 
 DONE = b"data: [DONE]\n\n"
+
+# Byte -> letter or digit, so random bytes become padding in one C call.
+_ALNUM = string.ascii_letters + string.digits
+_TO_ALNUM = bytes(_ALNUM[b % len(_ALNUM)].encode()[0] for b in range(256))
+
+
+def padding(rng: random.Random, length: int) -> bytes:
+    """`length` random letters and digits: the `obfuscation` the real API pads stream
+    events with (so their sizes do not reveal the tokens)."""
+    return rng.randbytes(length).translate(_TO_ALNUM)
 
 
 def frame(data: bytes, event: str | None = None) -> bytes:

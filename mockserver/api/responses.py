@@ -75,10 +75,13 @@ async def create(ex: Exchange) -> Reply | StreamReply:
 
     messages = plan.chat_messages(body.get("instructions"), history)
     fmt = ((body.get("text") or {}).get("format")) or {}
-    prompt = runtime.tokenizer.chat_prompt(
+    # What depends only on the request bytes is remembered (a suite resends the same
+    # requests); not in a conversation, whose items change under the same bytes.
+    memo_key = (ex.raw_body, spec.id) if conversation_id is None else None
+    prompt = _remembered(runtime, memo_key, "prompt", lambda: runtime.tokenizer.chat_prompt(
         messages, plan.chat_tools(body.get("tools") or []) or None, spec.encoding,
         {"type": "json_schema", "json_schema": fmt} if fmt.get("type") == "json_schema" else None,
-    )
+    ))
     budget = body.get("max_output_tokens")
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, len(prompt) + (budget or 0))
 
@@ -93,7 +96,8 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if fixture is not None and not fixture.rendered:
         return replay(ex, fixture, headers)
 
-    response = answer(ex, spec, body, prompt, messages, fixture, seed, response_id, created_at, id_rng)
+    response = answer(ex, spec, body, prompt, messages, fixture, seed, response_id, created_at, id_rng,
+                      memo_key and (*memo_key, id(fixture)))
     extra = fixture.headers if fixture is not None else []
     delay = fixture.delay if fixture else 0.0
     split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
@@ -174,17 +178,24 @@ def _header_reader(ex: Exchange):
     return header
 
 
+def _remembered(runtime, key: tuple | None, what: str, build):
+    return build() if key is None else runtime.memo.get((what, *key), build)
+
+
 def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], messages: list[dict], fixture, seed: bytes,
-           response_id: str, created_at: int, id_rng) -> dict:
+           response_id: str, created_at: int, id_rng, memo_key: tuple | None = None) -> dict:
     """The finished response: reasoning, then tool calls or a message, cut to
     `max_output_tokens`, with usage from the tokenizer."""
     runtime = ex.runtime
     tokenizer = runtime.tokenizer
-    ask = plan.ask_from(body, messages)
     rng = rng_for(seed, "answer")
-    turn = plan.turn_for(ask, fixture, rng)
-    draw = rng_for(request_rng_seed(ex, ignore=("reasoning",)), "reasoning").random()
-    reasoning, summary = plan.reasoning_for(spec, body, draw, rng_for(seed, "summary"))
+
+    def plan_turn():
+        turn = plan.turn_for(plan.ask_from(body, messages), fixture, rng_for(seed, "answer"))
+        draw = rng_for(request_rng_seed(ex, ignore=("reasoning",)), "reasoning").random()
+        return (turn, *plan.reasoning_for(spec, body, draw, rng_for(seed, "summary")))
+
+    turn, reasoning, summary = _remembered(runtime, memo_key, "turn", plan_turn)
     budget = body.get("max_output_tokens")
     output: list[dict] = []
     status, incomplete = "completed", None
