@@ -10,11 +10,14 @@ by `schema_errors.explain` to word the error as the real API does.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 from . import errors
 from .paths import bundled
@@ -53,10 +56,10 @@ class Contracts:
 
     def _load(self, name: str) -> None:
         path = self.root / "schemas" / f"{name}.yaml"
-        schema = load_plain(path)
+        schema = parsed(path)
         overlay_path = self.root / "overlays" / path.name
         if overlay_path.exists():
-            overlay = load_plain(overlay_path) or {}
+            overlay = parsed(overlay_path) or {}
             unknown = set(overlay) - {"constraints", "corrections"}
             if unknown:
                 raise SourceError(overlay_path, None, f"unknown overlay section(s): {', '.join(sorted(unknown))}")
@@ -98,6 +101,32 @@ class Contracts:
             param = format_path(first.instance_path) or None
             error = errors.invalid_request(f"Invalid '{param or 'body'}': {first.message}", param=param, code="invalid_value")
         raise error
+
+
+def parsed(path: Path) -> Any:
+    """A contract file's content. Parsing YAML is most of start-up (the Responses schemas
+    are large), so the parsed value is cached as JSON, keyed by the file's bytes, in the
+    user's cache directory; any trouble with the cache just means parsing again."""
+    raw = path.read_bytes()
+    cache = _cache_dir() / f"{hashlib.blake2b(raw, digest_size=16).hexdigest()}.json"
+    try:
+        return orjson.loads(cache.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        pass
+    value = load_plain(path)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(orjson.dumps(value))
+        temporary.replace(cache)  # atomic: a reader never sees half a file
+    except (OSError, TypeError):
+        pass
+    return value
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mockserver" / "contracts"
 
 
 class _Lazy(Mapping):

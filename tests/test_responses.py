@@ -476,3 +476,33 @@ def test_lenient_answers_unknown_ids_with_objects_of_the_right_shape(make_server
     conversation = client.conversations.retrieve("conv_recorded_elsewhere")
     assert conversation.id == "conv_recorded_elsewhere" and conversation.metadata == {}
     assert client.conversations.items.list("conv_recorded_elsewhere").data == []
+
+
+@pytest.mark.parametrize("body, param, code", [
+    ({"reasoning": {"effort": "high"}}, "reasoning.effort", "unsupported_parameter"),
+    ({"tools": [{"type": "function", "name": "f", "parameters": {"type": "object", "properties": {"a": {"type": "string"}}},
+                 "strict": True}]}, "tools[0].parameters", "invalid_function_parameters"),
+    ({"tools": [{"type": "function", "name": "f", "parameters": {"type": 12}}]}, "tools[0].parameters", "invalid_function_parameters"),
+    ({"text": {"format": {"type": "json_schema", "name": "s", "strict": True,
+                          "schema": {"type": "object", "properties": {"a": {"type": "string"}}}}}},
+     "text.format.schema", "invalid_json_schema"),
+])
+def test_model_and_schema_rules(http, body, param, code):
+    answer = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "hi", **body})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert (error["param"], error["code"]) == (param, code)
+
+
+def test_reasoning_models_refuse_sampling(http):
+    answer = http.post("/v1/responses", json={"model": "o3-mini", "input": "hi", "temperature": 0.2})
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "temperature"
+
+
+def test_images_count_as_chat_counts_them(client):
+    text_only = client.responses.input_tokens.count(model="gpt-4o-mini", input=[{"role": "user", "content": [
+        {"type": "input_text", "text": "What is in this image?"}]}]).input_tokens
+    with_image = client.responses.input_tokens.count(model="gpt-4o-mini", input=[{"role": "user", "content": [
+        {"type": "input_text", "text": "What is in this image?"},
+        {"type": "input_image", "image_url": "https://example.com/cat.png", "detail": "low"}]}]).input_tokens
+    assert with_image - text_only == 85

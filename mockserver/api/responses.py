@@ -25,8 +25,9 @@ from ..state import page
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
 from . import responses_plan as plan
+from . import responses_rules as rules
 from . import responses_tools
-from .common import api_key, fixture_not_found, list_query, request_rng_seed, requested_model
+from .common import api_key, fixture_not_found, list_query, request_rng_seed, requested_model, text_of
 
 KIND = "response"
 
@@ -46,6 +47,9 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     runtime = ex.runtime
     body = ex.body
     spec = requested_model(ex, body["model"], "responses")
+    if not runtime.config.lenient:
+        rules.check_model_rules(spec, body)
+        rules.check_request_rules(body)
     created_at = int(time.time())
     seed = request_rng_seed(ex)
     id_rng = rng_for(runtime.ids.make("", 16), "ids")  # ids differ per call; the answer depends on the request
@@ -86,7 +90,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, len(prompt) + (budget or 0))
 
     probe_body = {**body, "input": history}
-    user_text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), None)
+    user_text = next((text_of(m["content"]) for m in reversed(messages) if m["role"] == "user"), None)
     query = Probe(ex.operation.id, body["model"], probe_body, user_text, _header_reader(ex), ex.method)
     hit = runtime.fixtures.find(query)
     if hit is None and runtime.config.strict_fixtures:

@@ -69,7 +69,7 @@ def chat_messages(instructions: str | None, history: list[dict]) -> list[dict]:
     for item in history:
         kind = item.get("type")
         if kind == "message":
-            messages.append({"role": item.get("role") or "user", "content": _text(item.get("content"))})
+            messages.append({"role": item.get("role") or "user", "content": _chat_content(item.get("content"))})
         elif kind in ("function_call", "custom_tool_call"):
             call = {"id": item.get("call_id"), "type": "function",
                     "function": {"name": item.get("name", ""), "arguments": item.get("arguments") or item.get("input") or ""}}
@@ -80,6 +80,23 @@ def chat_messages(instructions: str | None, history: list[dict]) -> list[dict]:
         elif kind in ("function_call_output", "custom_tool_call_output"):
             messages.append({"role": "tool", "tool_call_id": item.get("call_id"), "content": _text(item.get("output"))})
     return messages
+
+
+def _chat_content(content: Any) -> Any:
+    """A message's parts in chat's shape, so the tokenizer counts images as it does for chat."""
+    if not isinstance(content, list):
+        return _text(content)
+    parts = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "input_image":
+            parts.append({"type": "image_url", "image_url": {"url": part.get("image_url") or "", "detail": part.get("detail") or "auto"}})
+        elif part.get("type") == "input_file":
+            parts.append({"type": "text", "text": part.get("filename") or part.get("file_id") or ""})
+        else:
+            parts.append({"type": "text", "text": str(part.get("text") or part.get("refusal") or "")})
+    return parts
 
 
 def _text(content: Any) -> str:
@@ -112,7 +129,7 @@ def ask_from(body: dict, messages: list[dict]) -> Ask:
     fmt = ((body.get("text") or {}).get("format")) or {}
     output = fmt.get("type", "text")
     last = messages[-1] if messages else {}
-    user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    user = next((text_of(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
     return Ask(
         tools=tools,
         tool_choice=choice,
