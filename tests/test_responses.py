@@ -506,3 +506,13 @@ def test_images_count_as_chat_counts_them(client):
         {"type": "input_text", "text": "What is in this image?"},
         {"type": "input_image", "image_url": "https://example.com/cat.png", "detail": "low"}]}]).input_tokens
     assert with_image - text_only == 85
+
+
+def test_include_adds_encrypted_reasoning_and_logprobs(client):
+    reasoned = client.responses.create(model="o3-mini", input="hi", include=["reasoning.encrypted_content"], store=False)
+    assert reasoned.output[0].encrypted_content.startswith("gAAAAAB")
+    assert client.responses.create(model="o3-mini", input="hi").output[0].encrypted_content is None
+    scored = client.responses.create(model="gpt-4o-mini", input="hi", include=["message.output_text.logprobs"], top_logprobs=2)
+    part = scored.output[0].content[0]
+    assert "".join(entry.token for entry in part.logprobs) == part.text
+    assert all(entry.logprob <= 0 and len(entry.top_logprobs) == 2 for entry in part.logprobs)

@@ -24,6 +24,7 @@ from ..routing import Operation
 from ..state import page
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
+from .chat_plan import token_logprobs
 from . import responses_plan as plan
 from . import responses_rules as rules
 from . import responses_tools
@@ -210,7 +211,10 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
     used = reasoning + summary_tokens
     if spec.reasoning:
-        output.append(responses_wire.reasoning_item(make_id("rs"), summary))
+        sealed = None
+        if "reasoning.encrypted_content" in (body.get("include") or []):  # opaque, as the real one is to us
+            sealed = "gAAAAAB" + base64.urlsafe_b64encode(hashlib.blake2b(seed, digest_size=48).digest() * 4).decode()
+        output.append(responses_wire.reasoning_item(make_id("rs"), summary, sealed))
     if status == "incomplete":
         pass
     elif turn.tool_calls:
@@ -233,7 +237,11 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
             text = "".join(pieces)
             status, incomplete, message_status = "incomplete", {"reason": "max_output_tokens"}, "incomplete"
         cited = responses_tools.annotations(found, text, rng_for(seed, "citations"), body)
-        output.append(responses_wire.message_item(make_id("msg"), text, message_status, annotations=cited))
+        logprobs = None
+        if "message.output_text.logprobs" in (body.get("include") or []):
+            logprobs = token_logprobs(pieces, body.get("top_logprobs") or 0, rng_for(seed, "logprobs"))
+        output.append(responses_wire.message_item(make_id("msg"), text, message_status, annotations=cited,
+                                                  logprobs=logprobs))
         used += len(pieces)
     if fixture is not None and fixture.usage is not None:
         usage = fixture.usage
