@@ -351,17 +351,21 @@ def test_sqlite_state_survives_a_kill(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state", str(path)]
-    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while True:
             try:
                 httpx.get(f"{base}/v1/models", timeout=1)
-                break
+                return process
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.05)
+
+    server = start()
+    try:
         acknowledged = []
         with httpx.Client(base_url=base, timeout=5) as session:
             for n in range(40):
@@ -369,15 +373,7 @@ def test_sqlite_state_survives_a_kill(tmp_path):
                 acknowledged.append(answer.json()["id"])
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-        server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/v1/models", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not restart"
-                time.sleep(0.05)
+        server = start()
         with httpx.Client(base_url=base, timeout=5) as session:
             for response_id in acknowledged:
                 assert session.get(f"/v1/responses/{response_id}").status_code == 200

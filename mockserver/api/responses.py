@@ -65,9 +65,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
                 "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.",
                 param=None, code="mutually_exclusive_parameters",
             )
-        record = runtime.store.get(KIND, previous)
-        if record is None and not runtime.config.lenient:
-            raise previous_not_found(previous)
+        record = _previous(ex, previous)
         history = record["history"] if record is not None else []
         shard = responses_wire.shard_of(previous) if record is not None else None
     elif conversation_id is not None:
@@ -166,6 +164,14 @@ def current(ex: Exchange, record: dict) -> dict:
     if elapsed < config.background_queued_seconds + config.background_seconds:
         return {**record["opening"], "status": "in_progress"}
     return record["response"]
+
+
+def _previous(ex: Exchange, response_id: str) -> dict | None:
+    """The stored response a request continues (None only under `--lenient`)."""
+    record = ex.runtime.store.get(KIND, response_id)
+    if record is None and not ex.runtime.config.lenient:
+        raise previous_not_found(response_id)
+    return record
 
 
 def _opening(response: dict, body: dict, status: str = "in_progress") -> dict:
@@ -430,12 +436,8 @@ async def list_input_items(ex: Exchange) -> Reply:
 async def input_tokens(ex: Exchange) -> Reply:
     runtime = ex.runtime
     body = ex.body
-    history: list[dict] = []
-    if body.get("previous_response_id"):
-        record = runtime.store.get(KIND, body["previous_response_id"])
-        if record is None:
-            raise previous_not_found(body["previous_response_id"])
-        history = record["history"]
+    record = _previous(ex, body["previous_response_id"]) if body.get("previous_response_id") else None
+    history: list[dict] = record["history"] if record is not None else []
     model = body.get("model")
     spec = requested_model(ex, model, "responses") if model else None
     inputs = plan.input_items(body.get("input"), lambda prefix: prefix)  # counted, never stored
@@ -452,12 +454,8 @@ async def compact(ex: Exchange) -> Reply:
     runtime = ex.runtime
     body = ex.body
     spec = requested_model(ex, body["model"], "responses")
-    history: list[dict] = []
-    if body.get("previous_response_id"):
-        record = runtime.store.get(KIND, body["previous_response_id"])
-        if record is None:
-            raise previous_not_found(body["previous_response_id"])
-        history = record["history"]
+    record = _previous(ex, body["previous_response_id"]) if body.get("previous_response_id") else None
+    history: list[dict] = record["history"] if record is not None else []
     created_at = int(time.time())
     id_rng = rng_for(runtime.ids.make("", 16), "compact")
     compaction_id = responses_wire.response_id(id_rng, created_at, stored=False)
