@@ -52,6 +52,8 @@ class Endpoint:
             reply = None
         except OpenAIError as err:
             reply = Reply.error(err)
+            if op is not None and not op.error_newline:
+                reply.body = reply.body.rstrip(b"\n")
         except Exception:  # noqa: BLE001 - the envelope is the last line: log and answer 500
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
             reply = Reply.error(errors.server_error())

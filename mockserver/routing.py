@@ -34,6 +34,7 @@ class Operation:
     unknown_argument: str = "unrecognized"  # how the real API words an unknown top-level field
     error_dialect: str = "modern"  # how it words other schema failures (see schema_errors)
     header_profile: str = "api"  # the common headers on its answers (wire.Exchange.common_headers)
+    error_newline: bool = True  # chat and embeddings end an error body with a newline; Responses does not
     prefixes: tuple[str, ...] = PREFIXES  # the URL prefixes it is served under
     admin: bool = False  # the fake's own API: no faults, no journal, loopback or token only
 

@@ -512,3 +512,8 @@ def test_include_adds_encrypted_reasoning_and_logprobs(client):
     part = scored.output[0].content[0]
     assert "".join(entry.token for entry in part.logprobs) == part.text
     assert all(entry.logprob <= 0 and len(entry.top_logprobs) == 2 for entry in part.logprobs)
+
+
+def test_error_bodies_are_written_as_recorded(http):
+    answer = http.get("/v1/responses/resp_012716c47e5818750068c9ef3acb74819590c9bfdd9025e969")
+    assert answer.status_code == 404 and len(answer.content) == 197  # the recorded Content-Length

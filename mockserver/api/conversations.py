@@ -8,6 +8,7 @@ hex, then a 16-hex shard that the responses in the conversation begin with.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from typing import Any
@@ -155,3 +156,5 @@ OPERATIONS = [
     Operation("conversations.items.retrieve", "GET", "/conversations/{conversation_id}/items/{item_id}", retrieve_item),
     Operation("conversations.items.delete", "DELETE", "/conversations/{conversation_id}/items/{item_id}", delete_item),
 ]
+# Their error bodies end without a newline (a recorded 404 is 197 bytes: `json.dumps(indent=2)`).
+OPERATIONS = [dataclasses.replace(op, error_newline=False) for op in OPERATIONS]

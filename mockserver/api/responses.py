@@ -8,6 +8,7 @@ output, which a request naming it as `previous_response_id` continues.
 
 from __future__ import annotations
 
+import dataclasses
 import base64
 import hashlib
 import time
@@ -486,3 +487,5 @@ OPERATIONS = [
     Operation("responses.cancel", "POST", "/responses/{response_id}/cancel", cancel),
     Operation("responses.input_items.list", "GET", "/responses/{response_id}/input_items", list_input_items),
 ]
+# Their error bodies end without a newline (a recorded 404 is 197 bytes: `json.dumps(indent=2)`).
+OPERATIONS = [dataclasses.replace(op, error_newline=False) for op in OPERATIONS]
