@@ -88,6 +88,7 @@ SNAPSHOTS = {
     "gpt-4o-audio-preview": "gpt-4o-audio-preview-2024-12-17",
     "gpt-4": "gpt-4-0613",
     "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
+    "gpt-5.6": "gpt-5.6-sol",  # the alias the real API accepts, answering as its default variant (recorded 2026-08)
 }
 _FINE_TUNED = re.compile(r"^ft:(?P<base>[^:]+):(?P<org>[^:]*):(?P<suffix>[^:]*):(?P<job>[^:]+)$")
 _DATED = re.compile(r"-(\d{4})-(\d{2})-(\d{2})$")
@@ -117,6 +118,9 @@ class Catalog:
             for name in names:
                 if name not in self.models:
                     self.models[name] = rules_for(name, family)
+        for alias, snapshot in SNAPSHOTS.items():  # an alias the SDK does not list is as good as its snapshot
+            if alias not in self.models and snapshot in self.models:
+                self.models[alias] = replace(self.models[snapshot], id=alias)
         for entry in extra:
             self.add(entry)
 

@@ -75,6 +75,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     response_id = responses_wire.response_id(id_rng, created_at, shard=shard, stored=stored)
     inputs = plan.input_items(body.get("input"), lambda prefix: responses_wire.item_id(prefix, response_id, id_rng))
     history = history + [item for item in inputs if item.get("type") != "item_reference"]
+    plan.check_reasoning_items(body.get("input"))
     plan.check_tool_outputs(history)
 
     messages = plan.chat_messages(body.get("instructions"), history)
@@ -217,7 +218,7 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
         reasoning, summary, summary_tokens = budget, [], 0
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
     used = reasoning + summary_tokens
-    if spec.reasoning:
+    if spec.reasoning and reasoning_effort(spec, body) != "none":  # at effort "none" no reasoning item
         sealed = None
         if "reasoning.encrypted_content" in (body.get("include") or []):  # opaque, as the real one is to us
             sealed = "gAAAAAB" + base64.urlsafe_b64encode(hashlib.blake2b(seed, digest_size=48).digest() * 4).decode()
@@ -262,7 +263,7 @@ def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, crea
                     output: list[dict], usage: dict | None, incomplete: dict | None) -> dict:
     """The response object, every field in the real API's order, echoing the request."""
     reasoning = body.get("reasoning") or {}
-    effort = reasoning.get("effort") or (spec.default_effort if spec.reasoning else None)
+    effort = reasoning_effort(spec, body)
     summary = reasoning.get("summary")
     text = dict(body.get("text") or {})
     fmt = text.get("format") or {"type": "text"}
@@ -297,14 +298,16 @@ def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, crea
         "presence_penalty": body.get("presence_penalty", 0.0),
         "previous_response_id": body.get("previous_response_id"),
         "prompt_cache_key": body.get("prompt_cache_key"),
+        **({"prompt_cache_options": body["prompt_cache_options"]} if body.get("prompt_cache_options") is not None else {}),
         "prompt_cache_retention": body.get("prompt_cache_retention") or "in_memory",
-        "reasoning": {"effort": effort, "summary": "detailed" if summary == "auto" else summary},
+        "reasoning": {"context": None, "effort": effort, "summary": "detailed" if summary == "auto" else summary},
         "safety_identifier": body.get("safety_identifier"),
         "service_tier": "default" if tier in (None, "auto") else tier,
         "store": body.get("store", True) is not False,
         "temperature": body.get("temperature", 1.0),
         "text": text,
         "tool_choice": body.get("tool_choice", "auto"),
+        "tool_usage": _tool_usage(output),
         "tools": [_echo_tool(tool) for tool in body.get("tools") or []],
         "top_logprobs": body.get("top_logprobs", 0),
         "top_p": body.get("top_p", 1.0),
@@ -314,6 +317,18 @@ def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, crea
         "metadata": body.get("metadata") or {},
     })
     return out
+
+
+def reasoning_effort(spec: ModelSpec, body: dict) -> str | None:
+    return (body.get("reasoning") or {}).get("effort") or (spec.default_effort if spec.reasoning else None)
+
+
+def _tool_usage(output: list[dict]) -> dict:
+    """What built-in tools used (recorded since 2026-06): searches run, image tokens (none: the fake's images are tiny)."""
+    image = {"input_tokens": 0, "input_tokens_details": {"image_tokens": 0, "text_tokens": 0}, "output_tokens": 0,
+             "output_tokens_details": {"image_tokens": 0, "text_tokens": 0}, "total_tokens": 0}
+    searches = sum(1 for item in output if item.get("type") == "web_search_call")
+    return {"image_gen": image, "web_search": {"num_requests": searches}}
 
 
 def _echo_tool(tool: dict) -> dict:

@@ -51,6 +51,21 @@ def input_items(value: Any, make_id: Callable[[str], str]) -> list[dict]:
     return items
 
 
+def check_reasoning_items(value: Any) -> None:
+    """A reasoning item sent back must come with the item it led to (that item's id
+    follows it), as the real API requires."""
+    if not isinstance(value, list):
+        return
+    for index, item in enumerate(value):
+        if isinstance(item, dict) and item.get("type") == "reasoning" and item.get("id"):
+            following = value[index + 1] if index + 1 < len(value) else None
+            if not isinstance(following, dict) or not following.get("id"):
+                raise errors.invalid_request(
+                    f"Item '{item['id']}' of type 'reasoning' was provided without its required following item.",
+                    param="input",
+                )
+
+
 def check_tool_outputs(history: list[dict]) -> None:
     """A function_call_output must answer a function call the conversation holds."""
     calls = {item.get("call_id") for item in history if item.get("type") in ("function_call", "custom_tool_call")}

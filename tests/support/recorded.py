@@ -170,6 +170,8 @@ _FAMILIES = {
     "chat": re.compile(r"/chat/completions$"),
     "embeddings": re.compile(r"/embeddings$"),
     "models": re.compile(r"/v1/models(/[^/]+)?$"),
+    # create, retrieve, delete, cancel, input_items, input_tokens, compact (and Azure's /openai/v1/...)
+    "responses": re.compile(r"/v1/responses(/[^/]+){0,2}$"),
 }
 
 
