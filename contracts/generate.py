@@ -34,6 +34,12 @@ SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "chat.completions.create.response": ("response", "openai.types.chat:ChatCompletion"),
     "chat.completions.create.chunk": ("chunk", "openai.types.chat:ChatCompletionChunk"),
+    "chat.completions.update.request": ("request", "openai.types.chat.completion_update_params:CompletionUpdateParams"),
+    "chat.completions.list.response": ("response", "openai.pagination:SyncCursorPage[openai.types.chat:ChatCompletion]"),
+    "chat.completions.delete.response": ("response", "openai.types.chat:ChatCompletionDeleted"),
+    "chat.completions.messages.list.response": (
+        "response", "openai.pagination:SyncCursorPage[openai.types.chat:ChatCompletionStoreMessage]",
+    ),
     "embeddings.create.request": ("request", "openai.types.embedding_create_params:EmbeddingCreateParams"),
     "embeddings.create.response": ("response", "openai.types:CreateEmbeddingResponse"),
     "models.list.response": ("response", "openai.pagination:SyncPage[openai.types:Model]"),

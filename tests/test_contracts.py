@@ -64,6 +64,12 @@ OPERATIONS: dict[str, tuple[str, str, str, str]] = {
     "chat.completions.create.request": ("/chat/completions", "post", "request", "application/json"),
     "chat.completions.create.response": ("/chat/completions", "post", "200", "application/json"),
     "chat.completions.create.chunk": ("/chat/completions", "post", "200", "text/event-stream"),
+    "chat.completions.list.response": ("/chat/completions", "get", "200", "application/json"),
+    "chat.completions.update.request": ("/chat/completions/{completion_id}", "post", "request", "application/json"),
+    "chat.completions.delete.response": ("/chat/completions/{completion_id}", "delete", "200", "application/json"),
+    "chat.completions.messages.list.response": (
+        "/chat/completions/{completion_id}/messages", "get", "200", "application/json",
+    ),
     "embeddings.create.request": ("/embeddings", "post", "request", "application/json"),
     "embeddings.create.response": ("/embeddings", "post", "200", "application/json"),
     "models.list.response": ("/models", "get", "200", "application/json"),
@@ -367,6 +373,24 @@ ALLOWED: dict[str, dict[str, str]] = {
             "real service_tier=priority responses have no `logprobs` key (openllmetry test_chat_with_service_tier.yaml)",
         "choices[].logprobs.refusal: required by spec, optional in ours":
             "kept optional with `message.refusal`: older traffic predates refusals",
+    },
+    "chat.completions.list.response": {
+        "data[].choices[].message.refusal: required by spec, optional in ours":
+            "a stored completion's message has no `refusal` (openai-dotnet GetChatCompletionsWithPagination.json)",
+        "data[].choices[].logprobs.refusal: required by spec, optional in ours":
+            "kept optional with `message.refusal`, as in create's answer",
+    },
+    "chat.completions.messages.list.response": {
+        "data[].refusal: required by spec, optional in ours":
+            "a stored message has no `refusal` (openai-dotnet GetChatCompletionMessagesWithBasicUsage.json)",
+        "data[].role: enum values only in ours: ['developer', 'function', 'system', 'tool', 'user']":
+            "the list holds the request's messages: recorded `role: user`; the spec (and SDK) say only assistant",
+        "data[].content_parts: required by ours, optional in spec":
+            "every recorded message carries `content_parts`, null when the content was a string",
+        "data[].name: required by ours, optional in spec":
+            "every recorded message carries `name`, null when none was sent",
+        "data[].content_parts[]<type=image_url>.image_url.detail: enum values only in ours: ['original']":
+            "SDK newer than the spec: image detail 'original' was added after the spec's 2026-08-21 snapshot",
     },
     "chat.completions.create.chunk": {
         "choices[].logprobs.refusal: required by spec, optional in ours":

@@ -152,7 +152,7 @@ def test_unknown_route(http):
 def test_wrong_method(http):
     response = http.put("/v1/chat/completions", json=chat())
     assert response.status_code == 405
-    assert response.headers["allow"] == "POST"
+    assert response.headers["allow"] == "GET, POST"  # GET lists stored completions
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert http.delete("/v1/embeddings").status_code == 405
 

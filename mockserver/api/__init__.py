@@ -1,6 +1,6 @@
 """One module per endpoint family; each declares its operations, routes and handlers only."""
 
-from . import admin, chat, conversations, embeddings, models, responses
+from . import admin, chat, chat_store, conversations, embeddings, models, responses
 
-OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS,
+OPERATIONS = [*chat.OPERATIONS, *chat_store.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS,
               *conversations.OPERATIONS, *admin.OPERATIONS]

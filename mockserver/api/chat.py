@@ -3,7 +3,8 @@
 The body has already passed the contract (types, ranges, unknown fields). Here come
 the rules that depend on the model (`chat_rules`), then the answer: a fixture's recorded
 body or stream replayed as is, or a completion planned by `chat_plan` (a fixture's text
-or tool calls, or a deterministic synthesized turn), rendered by `chat_wire`.
+or tool calls, or a deterministic synthesized turn), rendered by `chat_wire`. With
+`store: true` the answer is also kept for the stored-completion endpoints (`chat_store`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,20 @@ from ..ids import rng_for
 from ..routing import Operation
 from ..wire import Exchange, Reply, StreamReply
 from ..matching import last_user_text
+from . import chat_store
 from .chat_plan import synthesize
 from .chat_rules import check_lengths, check_model_rules, check_request_rules
 from .common import api_key, fixture_not_found, probe, request_rng_seed, requested_model
 
 
 async def create(ex: Exchange) -> Reply | StreamReply:
+    reply = await answer(ex)
+    if ex.body.get("store") is True:
+        chat_store.remember(ex, reply)
+    return reply
+
+
+async def answer(ex: Exchange) -> Reply | StreamReply:
     runtime = ex.runtime
     body = ex.body
     spec = requested_model(ex, body["model"], "chat")

@@ -70,6 +70,8 @@ def schema_for(record: Sent) -> tuple[str | None, Any]:
     path = record.path.split("/v1", 1)[-1] if "/v1/" in record.path else record.path
     if record.status >= 400:
         return "error.response", None
+    if "/chat/completions" in path and (record.method != "POST" or not path.endswith("/chat/completions")):
+        return stored_chat_schema(record, path)
     if path.endswith("/chat/completions"):
         if record.content_type.startswith("text/event-stream"):
             return "chat.completions.create.chunk", ChatCompletionChunk
@@ -106,6 +108,23 @@ def schema_for(record: Sent) -> tuple[str | None, Any]:
     if path.startswith("/models/"):
         return ("models.delete.response", ModelDeleted) if record.method == "DELETE" else ("models.retrieve.response", Model)
     return None, None
+
+
+def stored_chat_schema(record: Sent, path: str) -> tuple[str | None, Any]:
+    """The stored-completion endpoints: GET /chat/completions (the list) and
+    /chat/completions/{id}[/messages]; a stored completion is checked as create's answer."""
+    from openai.pagination import SyncCursorPage
+    from openai.types.chat import ChatCompletion, ChatCompletionDeleted
+
+    if record.method == "DELETE":
+        return "chat.completions.delete.response", ChatCompletionDeleted
+    if path.endswith("/messages"):
+        # The SDK types a stored message's role as "assistant"; the real list holds the
+        # request's messages (`role: user`), so only the contract (which says so) checks it.
+        return "chat.completions.messages.list.response", None
+    if path.endswith("/chat/completions"):
+        return "chat.completions.list.response", SyncCursorPage[ChatCompletion]
+    return "chat.completions.create.response", ChatCompletion
 
 
 def sdk_reads_leniently(value: dict) -> bool:
