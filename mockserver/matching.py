@@ -164,30 +164,29 @@ def parse_criteria(
             r.fail(match, "method", "'method' must be a string or a list of strings")
         criteria.methods = tuple(m.upper() for m in methods)
     if "message" in match:
-        pattern = match["message"]
-        if not isinstance(pattern, str):
-            r.fail(match, "message", "'message' must be a regular expression (a string)")
-        try:
-            criteria.message = re.compile(pattern)
-        except re.error as exc:
-            r.fail(match, "message", f"'message' is not a valid regular expression: {exc}")
-        literal = _LITERAL.match(pattern)
+        criteria.message = _regex(r, match, "message")
+        literal = _LITERAL.match(criteria.message.pattern)
         if literal:
             criteria.exact_message = re.sub(r"\\(.)", r"\1", literal.group(1))
     if "conversation" in match:
-        pattern = match["conversation"]
-        if not isinstance(pattern, str):
-            r.fail(match, "conversation", "'conversation' must be a regular expression (a string)")
-        try:
-            criteria.conversation = re.compile(pattern)
-        except re.error as exc:
-            r.fail(match, "conversation", f"'conversation' is not a valid regular expression: {exc}")
+        criteria.conversation = _regex(r, match, "conversation")
     if "body" in match:
         criteria.body = plain(r.mapping(match["body"], "'body'", match, "body"))
     if "headers" in match:
         headers = r.mapping(match["headers"], "'headers'", match, "headers")
         criteria.headers = {str(k).lower(): str(v) for k, v in headers.items()}
     return criteria
+
+
+def _regex(r: Reader, match: dict, key: str) -> re.Pattern:
+    pattern = match[key]
+    if not isinstance(pattern, str):
+        r.fail(match, key, f"'{key}' must be a regular expression (a string)")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        r.fail(match, key, f"'{key}' is not a valid regular expression: {exc}")
+        raise  # r.fail raises; this keeps the type checker sure
 
 
 def subtree_mismatch(pattern: Any, value: Any, path: str) -> str | None:

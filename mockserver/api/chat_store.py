@@ -25,7 +25,7 @@ from ..routing import Operation
 from ..state import page
 from ..synth.text import paragraph, sentence
 from ..wire import Exchange, Reply, StreamReply
-from .common import list_query, requested_model, text_of
+from .common import delete_stored, list_query, requested_model, text_of
 
 KIND = "chat.completion"
 
@@ -250,8 +250,7 @@ async def update(ex: Exchange) -> Reply:
 
 async def delete(ex: Exchange) -> Reply:
     completion_id = ex.path_params["completion_id"]
-    if not ex.runtime.store.delete(KIND, completion_id) and not ex.runtime.config.lenient:
-        raise not_found(completion_id)
+    delete_stored(ex, KIND, completion_id, not_found)
     return Reply.json({"object": "chat.completion.deleted", "id": completion_id, "deleted": True})
 
 

@@ -100,3 +100,10 @@ def list_query(ex: Exchange, default_order: str = "desc") -> dict:
         if not 1 <= limit <= 100:
             raise errors.out_of_range("limit", limit, 1 if limit < 1 else 100, above=limit > 100, integer=True)
     return {"after": query.get("after"), "before": query.get("before"), "limit": limit, "order": order}
+
+
+def delete_stored(ex: Exchange, kind: str, object_id: str, missing) -> None:
+    """Remove a stored object, or raise `missing(object_id)` (the family's 404); under
+    `--lenient` an unknown id deletes fine."""
+    if not ex.runtime.store.delete(kind, object_id) and not ex.runtime.config.lenient:
+        raise missing(object_id)

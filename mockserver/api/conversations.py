@@ -19,7 +19,7 @@ from ..routing import Operation
 from ..state import page
 from ..wire import Exchange, Reply
 from . import responses_plan as plan
-from .common import list_query
+from .common import delete_stored, list_query
 
 KIND = "conversation"
 
@@ -78,8 +78,7 @@ async def update(ex: Exchange) -> Reply:
 
 async def delete(ex: Exchange) -> Reply:
     conversation_id = ex.path_params["conversation_id"]
-    if not ex.runtime.store.delete(KIND, conversation_id) and not ex.runtime.config.lenient:
-        raise not_found(conversation_id)
+    delete_stored(ex, KIND, conversation_id, not_found)
     return Reply.pretty({"id": conversation_id, "object": "conversation.deleted", "deleted": True})
 
 

@@ -29,7 +29,8 @@ from .chat_plan import token_logprobs
 from . import responses_plan as plan
 from . import responses_rules as rules
 from . import responses_tools
-from .common import api_key, fixture_not_found, list_query, request_rng_seed, requested_model, text_of
+from .common import (api_key, delete_stored, fixture_not_found, list_query, request_rng_seed, requested_model,
+                     text_of)
 
 KIND = "response"
 
@@ -427,8 +428,7 @@ async def retrieve(ex: Exchange) -> Reply | StreamReply:
 
 async def delete(ex: Exchange) -> Reply:
     response_id = ex.path_params["response_id"]
-    if not ex.runtime.store.delete(KIND, response_id) and not ex.runtime.config.lenient:
-        raise not_found(response_id)
+    delete_stored(ex, KIND, response_id, not_found)
     return Reply.pretty({"id": response_id, "object": "response.deleted", "deleted": True})
 
 
