@@ -24,6 +24,7 @@ from typing import Any, Iterator
 
 import orjson
 
+from .wire import kept
 from .yamlio import SourceError
 
 
@@ -61,7 +62,7 @@ class MemoryStore(Store):
         return orjson.loads(raw) if raw is not None else None
 
     def put(self, kind: str, id: str, value: dict) -> None:
-        self._data[(kind, id)] = orjson.dumps(value)
+        self._data[(kind, id)] = kept(orjson.dumps(value))
         while len(self._data) > self.max_objects:
             self._data.popitem(last=False)
 

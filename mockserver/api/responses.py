@@ -2,8 +2,8 @@
 input token counts, all on the state store.
 
 A stored response is one record (`kind` "response"): the response object as last
-answered, the input items of its request, and the conversation up to and including its
-output, which a request naming it as `previous_response_id` continues.
+answered and the input items of its request (the chain before it included); those and
+its output are the conversation a request naming it as `previous_response_id` continues.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
                 param=None, code="mutually_exclusive_parameters",
             )
         record = _previous(ex, previous)
-        history = record["history"] if record is not None else []
+        history = chain(record) if record is not None else []
         shard = responses_wire.shard_of(previous) if record is not None else None
     elif conversation_id is not None:
         history = conversations.history(ex, conversation_id)
@@ -107,7 +107,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     extra = fixture.headers if fixture is not None else []
     delay = fixture.delay if fixture else 0.0
     split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
-    record = {"response": response, "input_items": history, "history": history + response["output"]}
+    record = {"response": response, "input_items": history}
     if conversation_id is not None:  # the conversation keeps this turn: its input, then its output
         conversations.append(ex, conversation_id, [i for i in inputs if i.get("type") != "item_reference"] + response["output"])
     if body.get("background"):
@@ -167,6 +167,13 @@ def current(ex: Exchange, record: dict) -> dict:
     if elapsed < config.background_queued_seconds + config.background_seconds:
         return {**record["opening"], "status": "in_progress"}
     return record["response"]
+
+
+def chain(record: dict) -> list[dict]:
+    """The conversation a stored response ends: its input items (the whole chain before
+    it, then its own input), then its output. Kept as two parts, not three, to halve the
+    store."""
+    return record["input_items"] + list(record["response"].get("output") or [])
 
 
 def _previous(ex: Exchange, response_id: str) -> dict | None:
@@ -355,8 +362,7 @@ def replay(ex: Exchange, fixture, headers: list) -> Reply | StreamReply:
     if fixture.status < 400 and isinstance(final, dict) and final.get("id"):
         rng = rng_for(final["id"])
         inputs = plan.input_items(ex.body.get("input"), lambda prefix: responses_wire.item_id(prefix, final["id"], rng))
-        ex.runtime.store.put(KIND, final["id"], {"response": final, "input_items": inputs,
-                                                "history": inputs + list(final.get("output") or [])})
+        ex.runtime.store.put(KIND, final["id"], {"response": final, "input_items": inputs})
     if stream and fixture.sse is not None:
         return StreamReply(fixture.sse, fixture.sse_delays, fixture.status, headers, delay=fixture.delay)
     if stream and fixture.status < 400 and isinstance(final, dict) and "output" in final:
@@ -403,7 +409,7 @@ def _stand_in(ex: Exchange, response_id: str) -> dict:
     answer_ = responses_wire.message_item(make_id("msg"), "Hello! How can I help you today?")
     response = response_object(ex.runtime, spec, {"model": spec.id}, response_id, int(time.time()), "completed",
                                [answer_], responses_wire.usage(9, 10), None)
-    return {"response": response, "input_items": [question], "history": [question, answer_]}
+    return {"response": response, "input_items": [question]}
 
 
 async def retrieve(ex: Exchange) -> Reply | StreamReply:
@@ -453,7 +459,7 @@ async def input_tokens(ex: Exchange) -> Reply:
     runtime = ex.runtime
     body = ex.body
     record = _previous(ex, body["previous_response_id"]) if body.get("previous_response_id") else None
-    history: list[dict] = record["history"] if record is not None else []
+    history: list[dict] = chain(record) if record is not None else []
     model = body.get("model")
     spec = requested_model(ex, model, "responses") if model else None
     inputs = plan.input_items(body.get("input"), lambda prefix: prefix)  # counted, never stored
@@ -471,7 +477,7 @@ async def compact(ex: Exchange) -> Reply:
     body = ex.body
     spec = requested_model(ex, body["model"], "responses")
     record = _previous(ex, body["previous_response_id"]) if body.get("previous_response_id") else None
-    history: list[dict] = record["history"] if record is not None else []
+    history: list[dict] = chain(record) if record is not None else []
     created_at = int(time.time())
     id_rng = rng_for(runtime.ids.make("", 16), "compact")
     compaction_id = responses_wire.response_id(id_rng, created_at, stored=False)
