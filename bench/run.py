@@ -1,8 +1,9 @@
 """`make bench`: the fake side by side with a bare Starlette app returning the same bytes.
 
 Both run on the same stack (uvicorn, httptools, uvloop, one worker) and are loaded by
-the same wrk, alternately, at concurrency 32 and 128, for four requests: a recorded
-body replayed, a recorded stream replayed, a synthesized answer, a synthesized stream.
+the same wrk, alternately, at concurrency 32 and 128: a recorded body replayed, a recorded
+stream replayed, a synthesized answer and stream (the same request, and every request
+different), and a streamed, stored Responses API answer.
 It prints requests/s, p50 and p99 latency, peak RSS and the fake/bare ratio, then
 start-up time to the first answered request and fixture lookup time from 10 to 10,000
 fixtures. A benchmark, not a test: it prints figures and asserts nothing.
