@@ -20,7 +20,6 @@ import orjson
 from .. import errors, responses_wire
 from ..catalog import ModelSpec
 from ..ids import rng_for
-from ..matching import Probe
 from ..routing import Operation
 from ..state import page
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
@@ -29,8 +28,8 @@ from .chat_plan import token_logprobs
 from . import responses_plan as plan
 from . import responses_rules as rules
 from . import responses_tools
-from .common import (api_key, delete_stored, fixture_not_found, list_query, request_rng_seed, requested_model,
-                     text_of)
+from .common import (api_key, delete_stored, fixture_not_found, list_query, probe, request_rng_seed,
+                     requested_model, text_of)
 
 KIND = "response"
 
@@ -91,9 +90,9 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     budget = body.get("max_output_tokens")
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, len(prompt) + (budget or 0))
 
-    probe_body = {**body, "input": history}
     user_text = next((text_of(m["content"]) for m in reversed(messages) if m["role"] == "user"), None)
-    query = Probe(ex.operation.id, body["model"], probe_body, user_text, _header_reader(ex), ex.method)
+    query = probe(ex, body["model"], user_text)
+    query.body = {**body, "input": history}  # fixtures see the whole conversation
     hit = runtime.fixtures.find(query)
     if hit is None and runtime.config.strict_fixtures:
         raise fixture_not_found(ex, query)
@@ -189,14 +188,6 @@ def _opening(response: dict, body: dict, status: str = "in_progress") -> dict:
     opening = responses_wire.opening_state(response, status)
     opening["service_tier"] = body.get("service_tier") or "auto"
     return opening
-
-
-def _header_reader(ex: Exchange):
-    def header(name: str) -> str | None:
-        value = ex.header(name.encode("latin-1"))
-        return value.decode("latin-1") if value is not None else None
-
-    return header
 
 
 def _remembered(runtime, key: tuple | None, what: str, build):
