@@ -19,7 +19,9 @@ from mockserver.contracts import Contracts
 from mockserver.schema_errors import explain
 
 CONTRACTS = Contracts()
-OPERATIONS = {"chat.completions.create": "/v1/chat/completions", "embeddings.create": "/v1/embeddings"}
+OPERATIONS = {"chat.completions.create": "/v1/chat/completions", "embeddings.create": "/v1/embeddings",
+              "responses.create": "/v1/responses", "responses.compact": "/v1/responses/compact",
+              "responses.input_tokens.count": "/v1/responses/input_tokens", "conversations.create": "/v1/conversations"}
 
 
 def _rewrite_refs(node, prefix: str):
@@ -89,6 +91,26 @@ def test_every_rejected_body_is_explained(changes, removed):
     if CONTRACTS.is_valid(name, body):
         return
     error = explain(CONTRACTS.schemas[name], body)
+    assert error is not None and error.status == 400 and error.message
+
+
+VALID_RESPONSES = {"model": "gpt-4o-mini", "input": [{"role": "user", "content": "hi"}], "temperature": 1}
+RESPONSES_KEYS = ["model", "input", "instructions", "tools", "tool_choice", "text", "reasoning", "max_output_tokens",
+                  "previous_response_id", "store", "stream", "include", "background", "conversation", "metadata",
+                  "unknown_field"]
+
+
+@given(st.dictionaries(st.sampled_from(RESPONSES_KEYS), json_values, max_size=4),
+       st.lists(st.sampled_from(RESPONSES_KEYS), max_size=2))
+@settings(max_examples=300, deadline=None)
+def test_every_rejected_responses_body_is_explained(changes, removed):
+    body = {**VALID_RESPONSES, **changes}
+    for key in removed:
+        body.pop(key, None)
+    name = "responses.create.request"
+    if CONTRACTS.is_valid(name, body):
+        return
+    error = explain(CONTRACTS.schemas[name], body, top_level_unknown="unknown")
     assert error is not None and error.status == 400 and error.message
 
 

@@ -48,6 +48,8 @@ def previous_not_found(response_id: str) -> errors.OpenAIError:
 async def create(ex: Exchange) -> Reply | StreamReply:
     runtime = ex.runtime
     body = ex.body
+    if body.get("model") is None:  # optional in the SDK's types (a stored prompt may name it); not here
+        raise errors.missing_parameter("model")
     spec = requested_model(ex, body["model"], "responses")
     if not runtime.config.lenient:
         rules.check_model_rules(spec, body)
