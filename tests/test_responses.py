@@ -517,3 +517,17 @@ def test_include_adds_encrypted_reasoning_and_logprobs(client):
 def test_error_bodies_are_written_as_recorded(http):
     answer = http.get("/v1/responses/resp_012716c47e5818750068c9ef3acb74819590c9bfdd9025e969")
     assert answer.status_code == 404 and len(answer.content) == 197  # the recorded Content-Length
+
+
+def test_item_reference_resolves_a_stored_item(client, http):
+    first = client.responses.create(model="gpt-4o-mini", input="Remember the number 42.")
+    question_id = client.responses.input_items.list(first.id).data[0].id
+    answer_id = first.output[0].id
+    second = client.responses.create(model="gpt-4o-mini", input=[
+        {"type": "item_reference", "id": question_id}, {"type": "item_reference", "id": answer_id},
+        {"role": "user", "content": "Which number?"},
+    ])
+    texts = [item.content[0].text for item in client.responses.input_items.list(second.id, order="asc")]
+    assert texts == ["Remember the number 42.", first.output_text, "Which number?"]
+    missing = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": [{"type": "item_reference", "id": "msg_nope"}]})
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "Item with id 'msg_nope' not found."

@@ -76,7 +76,8 @@ async def create(ex: Exchange) -> Reply | StreamReply:
         shard = conversations.shard_of(conversation_id)
     response_id = responses_wire.response_id(id_rng, created_at, shard=shard, stored=stored)
     inputs = plan.input_items(body.get("input"), lambda prefix: responses_wire.item_id(prefix, response_id, id_rng))
-    history = history + [item for item in inputs if item.get("type") != "item_reference"]
+    history = history + [_referenced(ex, item, history) if item.get("type") == "item_reference" else item
+                         for item in inputs]
     plan.check_reasoning_items(body.get("input"))
     plan.check_tool_outputs(history)
 
@@ -110,7 +111,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
     record = {"response": response, "input_items": history}
     if conversation_id is not None:  # the conversation keeps this turn: its input, then its output
-        conversations.append(ex, conversation_id, [i for i in inputs if i.get("type") != "item_reference"] + response["output"])
+        conversations.append(ex, conversation_id, history[len(history) - len(inputs):] + response["output"])
     if body.get("background"):
         return background(ex, record, body, split, extra)
     if stored:
@@ -168,6 +169,20 @@ def current(ex: Exchange, record: dict) -> dict:
     if elapsed < config.background_queued_seconds + config.background_seconds:
         return {**record["opening"], "status": "in_progress"}
     return record["response"]
+
+
+def _referenced(ex: Exchange, reference: dict, history: list[dict]) -> dict:
+    """The stored item an `item_reference` names: in this conversation, or in any stored
+    response's input or output; an id the store does not hold is a 404."""
+    wanted = reference.get("id")
+    for item in history:
+        if item.get("id") == wanted:
+            return item
+    for record in ex.runtime.store.values(KIND):
+        for item in chain(record):
+            if item.get("id") == wanted:
+                return item
+    raise errors.OpenAIError(404, f"Item with id '{wanted}' not found.", param="input")
 
 
 def chain(record: dict) -> list[dict]:
