@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 from starlette.applications import Starlette
 from starlette.routing import Router
 
@@ -28,7 +26,7 @@ def create_app(config: Config | None = None) -> MockServer:
     config = config or Config()
     runtime = Runtime(config)
     app = MockServer()
-    app.router = Router(routes=build_routes(runtime, runtime.operations), default=NotFound(runtime))
+    # No redirects: the real API answers `GET /v1/chat/completions/` as any unknown URL.
+    app.router = Router(routes=build_routes(runtime, runtime.operations), default=NotFound(runtime), redirect_slashes=False)
     app.state.runtime = runtime
-    gc.freeze()  # what start-up built lives as long as the server: no need to scan it again
     return app

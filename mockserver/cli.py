@@ -50,14 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from(args)
+        from . import tokens
         from .app import create_app
 
+        tokens.FREEZE_AFTER_LOAD = True
         app = create_app(config)
     except SourceError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
+    import gc
+
     import uvicorn
 
+    gc.freeze()  # what start-up built lives as long as the server: no need to scan it again
     from .protocol import FaultableProtocol
 
     print(f"mockserver: serving http://{config.host}:{config.port}/v1", file=sys.stderr, flush=True)

@@ -91,46 +91,90 @@ def build_encoding(name: str):
     return tiktoken.Encoding(name, pat_str=spec["pattern"], mergeable_ranks=ranks, special_tokens=spec["special"])
 
 
-class Tokenizer:
-    """One encoder per vocabulary, each built once, in the background."""
+# Encoders are immutable and cost some 100 MB each: one per vocabulary per process,
+# shared by every server in it (a test suite starts dozens).
+_ENCODERS: dict[str, Any] = {}
+_READY: dict[str, threading.Event] = {}
+_LOCK = threading.Lock()
+FREEZE_AFTER_LOAD = False  # set by `mockserver serve`: the process is the server, freeze what it loaded
 
-    def __init__(self, preload: Iterable[str] = ("o200k_base",)) -> None:
-        self._encoders: dict[str, Any] = {}
-        self._lock = threading.Lock()
-        self._ready: dict[str, threading.Event] = {}
-        self._prompts = LRU(2048)
-        self._token_text: dict[str, dict[int, str]] = {}  # token id -> its text, per vocabulary
-        for name in preload:
-            self._start(name)
 
-    def _start(self, name: str) -> threading.Event:
-        with self._lock:
-            event = self._ready.get(name)
-            if event is None:
-                event = self._ready[name] = threading.Event()
-                threading.Thread(target=self._build, args=(name, event), name=f"tokenizer-{name}", daemon=True).start()
-        return event
+def _start(name: str) -> threading.Event:
+    with _LOCK:
+        event = _READY.get(name)
+        if event is None:
+            event = _READY[name] = threading.Event()
+            threading.Thread(target=_build, args=(name, event), name=f"tokenizer-{name}", daemon=True).start()
+    return event
 
-    def _build(self, name: str, event: threading.Event) -> None:
-        try:
-            self._encoders[name] = build_encoding(name)
+
+def _build(name: str, event: threading.Event) -> None:
+    try:
+        _ENCODERS[name] = build_encoding(name)
+        if FREEZE_AFTER_LOAD:
             # A vocabulary is some 200,000 long-lived objects; keep them out of the cyclic
             # garbage collector's full passes, which otherwise cost milliseconds each.
             gc.freeze()
-        finally:
-            event.set()
+    finally:
+        event.set()
+
+
+def encoder(name: str = "o200k_base"):
+    found = _ENCODERS.get(name)
+    if found is None:
+        _start(name).wait()
+        found = _ENCODERS.get(name)
+        if found is None:
+            raise RuntimeError(f"the {name} tokenizer failed to load")
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _pieces(text: str, encoding: str) -> tuple[str, ...]:
+    """`text` cut at token boundaries, each piece valid UTF-8."""
+    enc = encoder(encoding)
+    table = _TOKEN_TEXT.setdefault(encoding, {})
+    out: list[str] = []
+    pending = b""
+    for token in enc.encode_ordinary(text):
+        piece = table.get(token)
+        if piece is None:  # first sight of this token: decode it once
+            raw = enc.decode_single_token_bytes(token)
+            try:
+                piece = table[token] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                piece = raw  # part of a multi-byte character: joined with its neighbours
+        if pending or isinstance(piece, bytes):
+            pending += piece if isinstance(piece, bytes) else piece.encode()
+            try:
+                out.append(pending.decode("utf-8"))
+                pending = b""
+            except UnicodeDecodeError:
+                pass
+        else:
+            out.append(piece)
+    if pending:
+        out.append(pending.decode("utf-8", "replace"))
+    return tuple(out)
+
+
+_TOKEN_TEXT: dict[str, dict[int, str]] = {}  # token id -> its text, per vocabulary
+
+
+class Tokenizer:
+    """Counting and cutting text into tokens, over the process's shared encoders
+    (each built once, in the background, on first need or at start-up)."""
+
+    def __init__(self, preload: Iterable[str] = ("o200k_base",)) -> None:
+        self._prompts = LRU(2048)
+        for name in preload:
+            _start(name)
 
     def encoder(self, name: str = "o200k_base"):
-        encoder = self._encoders.get(name)
-        if encoder is None:
-            self._start(name).wait()
-            encoder = self._encoders.get(name)
-            if encoder is None:
-                raise RuntimeError(f"the {name} tokenizer failed to load")
-        return encoder
+        return encoder(name)
 
     def encode(self, text: str, encoding: str = "o200k_base") -> list[int]:
-        return self.encoder(encoding).encode_ordinary(text)
+        return encoder(encoding).encode_ordinary(text)
 
     def count(self, text: str, encoding: str = "o200k_base") -> int:
         return len(self.encode(text, encoding)) if text else 0
@@ -138,34 +182,7 @@ class Tokenizer:
     def pieces(self, text: str, encoding: str = "o200k_base") -> tuple[str, ...]:
         """`text` cut at token boundaries, each piece valid UTF-8 (for streams and logprobs).
         Remembered: a test suite asks for the same answers again and again."""
-        return self._pieces(text, encoding)
-
-    @lru_cache(maxsize=4096)  # noqa: B019 - one Tokenizer per server, kept for its lifetime
-    def _pieces(self, text: str, encoding: str) -> tuple[str, ...]:
-        encoder = self.encoder(encoding)
-        table = self._token_text.setdefault(encoding, {})
-        out: list[str] = []
-        pending = b""
-        for token in encoder.encode_ordinary(text):
-            piece = table.get(token)
-            if piece is None:  # first sight of this token: decode it once
-                raw = encoder.decode_single_token_bytes(token)
-                try:
-                    piece = table[token] = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    piece = raw  # part of a multi-byte character: joined with its neighbours
-            if pending or isinstance(piece, bytes):
-                pending += piece if isinstance(piece, bytes) else piece.encode()
-                try:
-                    out.append(pending.decode("utf-8"))
-                    pending = b""
-                except UnicodeDecodeError:
-                    pass
-            else:
-                out.append(piece)
-        if pending:
-            out.append(pending.decode("utf-8", "replace"))
-        return tuple(out)
+        return _pieces(text, encoding)
 
     def chat_prompt_for(self, raw_body: bytes, body: dict, encoding: str) -> list[int]:
         """`chat_prompt` of a request, remembered by its bytes: a suite resends the same requests."""
