@@ -111,6 +111,7 @@ def load_config(path: str | Path) -> Config:
         if key not in _KEYS:
             check.fail(data, key, f"unknown key {key!r}; expected one of: {', '.join(sorted(_KEYS))}")
         if key in _SCALARS:
+            value = integral(value, _SCALARS[key])
             check.kind(data, key, value, _SCALARS[key])
             setattr(config, key, value)
         elif key == "fixtures":
@@ -177,13 +178,21 @@ def _model_entry(check: "_Checker", parent: Any, item: Any) -> ModelEntry:
 def _rate_limit(check: "_Checker", parent: Any, model: Any, value: Any) -> RateLimit:
     check.mapping(value, f"rate_limits.{model}")
     allowed = {"requests_per_minute", "tokens_per_minute"}
-    for key, number in value.items():
+    for key, number in list(value.items()):
         if key not in allowed:
             check.fail(value, key, f"unknown key {key!r}; expected requests_per_minute or tokens_per_minute")
+        number = value[key] = integral(number, (int,))
         check.kind(value, key, number, (int,))
         if number <= 0:
             check.fail(value, key, f"{key} must be positive")
     return RateLimit(value.get("requests_per_minute", 30_000), value.get("tokens_per_minute", 150_000_000))
+
+
+def integral(value: Any, types: tuple[type, ...]) -> Any:
+    """`8000.0` where only an int will do is `8000`: any integer may be written as a float."""
+    if int in types and float not in types and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class _Checker:

@@ -20,6 +20,7 @@ import jsonschema_rs
 import orjson
 
 from . import errors
+from .integral import compile_shape, make_integral
 from .paths import bundled
 from .schema_errors import explain
 from .yamlio import SourceError, load_plain
@@ -38,6 +39,14 @@ def deep_merge(base: Any, overlay: Any) -> Any:
     return overlay
 
 
+# `metadata`, wherever a request takes it: at most 16 pairs, keys of at most 64 characters,
+# values of at most 512 (the API reference, on every `metadata` parameter; a long value is
+# answered `string_above_max_length` with param `metadata.<key>`, as publicly reported).
+# One rule for every family, applied as a constraint: `--lenient` skips it.
+METADATA_LIMITS = {"maxProperties": 16, "propertyNames": {"maxLength": 64},
+                   "additionalProperties": {"type": "string", "maxLength": 512}}
+
+
 class Contracts:
     """Every schema in `contracts/`. Request schemas are loaded and compiled at start-up,
     since every request needs one and a broken one must stop start-up; the answer
@@ -49,6 +58,7 @@ class Contracts:
         self.names = sorted(path.name[: -len(".yaml")] for path in (self.root / "schemas").glob("*.yaml"))
         self._schemas: dict[str, dict] = {}
         self._validators: dict[str, Any] = {}
+        self._integers: dict[str, Any] = {}  # where integral floats become ints (integral.py)
         for name in self.names:
             if name.endswith(".request"):
                 self._load(name)
@@ -66,11 +76,14 @@ class Contracts:
             schema = deep_merge(schema, overlay.get("corrections") or {})
             if not self.lenient:
                 schema = deep_merge(schema, overlay.get("constraints") or {})
+        if not self.lenient and "metadata" in (schema.get("properties") or {}):
+            schema = deep_merge(schema, {"properties": {"metadata": METADATA_LIMITS}})
         try:
             self._validators[name] = jsonschema_rs.validator_for(schema)
         except Exception as exc:  # a broken overlay must stop start-up, named
             raise SourceError(path, None, f"schema does not compile: {exc}") from None
         self._schemas[name] = schema
+        self._integers[name] = compile_shape(schema)
 
     def validator(self, name: str) -> Any:
         if name not in self._validators:
@@ -90,9 +103,13 @@ class Contracts:
         ]
 
     def check_request(self, name: str, body: Any, *, top_level_unknown: str = "unrecognized", dialect: str = "modern") -> None:
-        """Raise the real API's 400 for the first problem in a request body."""
+        """Raise the real API's 400 for the first problem in a request body; a valid body
+        leaves with its integers as ints (`2.0` where the contract says integer is `2`)."""
         validator = self._validators[name]
         if validator.is_valid(body):
+            shape = self._integers[name]
+            if shape is not None:
+                make_integral(shape, body)
             return
         schema = self._schemas[name]
         error = explain(schema, body, top_level_unknown=top_level_unknown, dialect=dialect)

@@ -142,6 +142,17 @@ def stream_frames(
     return events.frames
 
 
+def refused_stream(opening: dict, error: dict) -> list[bytes]:
+    """A stream the real API refuses after it started: `response.created`, `.in_progress`,
+    then the `error` event (as public reports of context_length_exceeded show it, at
+    sequence number 2), and nothing more."""
+    events = _Events(None)
+    events.add("response.created", response=opening)
+    events.add("response.in_progress", response={**opening, "status": "in_progress"})
+    events.add("error", code=error.get("code"), message=error["message"], param=error.get("param"))
+    return events.frames
+
+
 def without_billing(response: dict) -> dict:
     """Streams never carry `billing`, nor do responses not yet finished."""
     return {k: v for k, v in response.items() if k != "billing"}

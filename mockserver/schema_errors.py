@@ -299,6 +299,14 @@ class _Walker:
             if name not in value:
                 return Problem("missing", path + (name,))
         extra = node.get("additionalProperties", True)
+        limit = node.get("maxProperties")
+        if limit is not None and len(value) > limit:
+            return Problem("properties", path, value, limit=limit, above=True)
+        longest = (node.get("propertyNames") or {}).get("maxLength")
+        if longest is not None:
+            for key in value:
+                if len(key) > longest:  # named by the key itself: `metadata.<key>`
+                    return Problem("length", path + (key,), key, limit=longest, above=True)
         for key, item in value.items():
             if key in properties:
                 continue
@@ -308,9 +316,6 @@ class _Walker:
                 problem = self.check(extra, item, path + (key,))
                 if problem is not None:
                     return problem
-        limit = node.get("maxProperties")
-        if limit is not None and len(value) > limit:
-            return Problem("properties", path, value, limit=limit, above=True)
         for key, item in value.items():
             if key in properties:
                 problem = self.check(properties[key], item, path + (key,))

@@ -98,6 +98,8 @@ class Reader:
 
     def number(self, value: dict, key: str, minimum: float = 0, default: float = 0, integer: bool = False) -> Any:
         number = value.get(key, default)
+        if integer and isinstance(number, float) and number.is_integer():
+            number = int(number)  # any integer may arrive as an integral float (`2.0`)
         kind = int if integer else (int, float)
         if isinstance(number, bool) or not isinstance(number, kind) or number < minimum:
             self.fail(value, key, f"{key!r} must be {'an integer' if integer else 'a number'} >= {minimum}")

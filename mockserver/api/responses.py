@@ -91,6 +91,8 @@ async def create(ex: Exchange) -> Reply | StreamReply:
         {"type": "json_schema", "json_schema": fmt} if fmt.get("type") == "json_schema" else None,
     ))
     budget = body.get("max_output_tokens")
+    if len(prompt) > spec.context_window and not runtime.config.lenient:
+        return _over_context(ex, spec, body, response_id, created_at)
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, len(prompt) + (budget or 0))
 
     user_text = next((text_of(m["content"]) for m in reversed(messages) if m["role"] == "user"), None)
@@ -131,6 +133,26 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     if fixture is not None and (fixture.chunk_delay or fixture.first_chunk_delay):
         delays = [0.0, 0.0, fixture.first_chunk_delay] + [fixture.chunk_delay] * (len(frames) - 3)
     return StreamReply(frames, delays, headers=list(extra), delay=delay)
+
+
+def context_exceeded() -> errors.OpenAIError:
+    """The whole input (instructions, a conversation's or a chain's earlier turns, this
+    input) over the model's window, in the Responses API's words (public reports)."""
+    return errors.invalid_request(
+        "Your input exceeds the context window of this model. Please adjust your input and try again.",
+        param="input", code="context_length_exceeded",
+    )
+
+
+def _over_context(ex: Exchange, spec: ModelSpec, body: dict, response_id: str, created_at: int) -> StreamReply:
+    """A plain request gets the 400; a streamed one has already started when the real API
+    finds out: `response.created`, `.in_progress`, then the `error` event."""
+    error = context_exceeded()
+    if not body.get("stream"):
+        raise error
+    response = response_object(ex.runtime, spec, body, response_id, created_at, "in_progress", [], None, None)
+    envelope = orjson.loads(error.body())["error"]
+    return StreamReply(responses_wire.refused_stream(_opening(response, body), envelope))
 
 
 # --- background ----------------------------------------------------------------------
@@ -470,6 +492,8 @@ async def input_tokens(ex: Exchange) -> Reply:
     history: list[dict] = chain(record) if record is not None else []
     model = body.get("model")
     spec = requested_model(ex, model, "responses") if model else None
+    if spec is not None and not runtime.config.lenient:
+        rules.check_model_rules(spec, body)  # the same model rules as responses.create
     inputs = plan.input_items(body.get("input"), lambda prefix: prefix)  # counted, never stored
     messages = plan.chat_messages(body.get("instructions"), history + inputs)
     prompt = runtime.tokenizer.chat_prompt(messages, plan.chat_tools(body.get("tools") or []) or None,
@@ -484,6 +508,8 @@ async def compact(ex: Exchange) -> Reply:
     runtime = ex.runtime
     body = ex.body
     spec = requested_model(ex, body["model"], "responses")
+    if not runtime.config.lenient:
+        rules.check_model_rules(spec, body)  # the same model rules as responses.create
     record = _previous(ex, body["previous_response_id"]) if body.get("previous_response_id") else None
     history: list[dict] = chain(record) if record is not None else []
     created_at = int(time.time())

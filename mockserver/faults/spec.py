@@ -163,6 +163,8 @@ def parse_fault(r: Reader, value: Any, parent: Any = None, key: Any = None) -> F
 
 def _spec(r: Reader, value: Any, parent: Any, key: Any) -> dict | None:
     """Any accepted form, as the mapping form."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, str, dict)):
         r.fail(parent, key, "a fault is a status code, a name or a mapping")
     if isinstance(value, dict):
@@ -219,12 +221,16 @@ def _convert(r: Reader, where: dict, key: str, raw: Any, converter: str) -> dict
     if converter == _MS:
         return {_MS_FIELDS[key]: _number(r, where, key, raw) / 1000}
     if converter == "int":
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)  # `after_chunks=3.0`: any integer may arrive as an integral float
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
             r.fail(where, key, f"{key!r} must be a whole number >= 0")
         return {key: raw}
     if converter == "seconds":
         return {key: _number(r, where, key, raw)}
     if converter == "status":
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
         if isinstance(raw, bool) or not isinstance(raw, int) or not 400 <= raw <= 599:
             r.fail(where, key, "'status' must be an error status (400-599)")
         return {key: raw}
