@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     gc.freeze()  # what start-up built lives as long as the server: no need to scan it again
-    from .protocol import FaultableProtocol
+    from .protocol import server_options
 
     print(f"mockserver: serving http://{config.host}:{config.port}/v1", file=sys.stderr, flush=True)
     uvicorn.run(
@@ -71,10 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         host=config.host,
         port=config.port,
         loop="uvloop",
-        http=FaultableProtocol,  # httptools, with the transport exposed for network faults
         log_level=args.log_level,
         access_log=False,
-        server_header=False,
-        lifespan="off",
+        **server_options(config),  # httptools with the transport exposed for network faults, and limits
     )
     return 0

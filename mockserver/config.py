@@ -55,7 +55,10 @@ class Config:
     scenarios: dict = field(default_factory=dict)  # named lists of steps
     admin_token: str | None = None  # with a token the admin API answers anyone who sends it
     journal_size: int = 1000
-    max_hold_seconds: float = 60.0  # the longest a fault holds a request or a stream open
+    max_hold_seconds: float = 60.0  # the most all delays, holds and pacing may add to one request
+    client_timeout_seconds: float = 30.0  # a request's head must arrive within this, and no body gap be longer
+    keep_alive_seconds: float = 5.0  # an idle kept-alive connection is closed after this
+    max_connections: int = 1000  # connections and requests at once; past it, uvicorn answers 503
     retry_budget: int = 5  # retries per call the verdict allows
     fault_engine: bool = True  # off: no fault rules, headers or journal (benchmarks)
     state: Path | None = None  # a SQLite file for stored objects; None: in memory
@@ -87,6 +90,9 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "admin_token": (str,),
     "journal_size": (int,),
     "max_hold_seconds": (int, float),
+    "client_timeout_seconds": (int, float),
+    "keep_alive_seconds": (int, float),
+    "max_connections": (int,),
     "retry_budget": (int,),
     "fault_engine": (bool,),
     "state_max_objects": (int,),
@@ -150,7 +156,8 @@ def load_config(path: str | Path) -> Config:
             config.scenarios = value
     if not 0 < config.port < 65536:
         check.fail(data, "port", f"port must be between 1 and 65535, got {config.port}")
-    for key in ("max_body_bytes", "journal_size", "max_hold_seconds", "state_max_objects"):
+    for key in ("max_body_bytes", "journal_size", "max_hold_seconds", "state_max_objects", "client_timeout_seconds",
+                "keep_alive_seconds", "max_connections"):
         if getattr(config, key) <= 0:
             check.fail(data, key, f"{key} must be positive")
     for key in ("background_queued_seconds", "background_seconds", "time_scale"):

@@ -9,7 +9,6 @@ unexpected exception is logged and answered as the real API's 500, never a trace
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -43,23 +42,30 @@ class Endpoint:
         ex = Exchange(scope, receive, send, runtime)
         op = self.operations.get(scope["method"])
         ex.operation = op
-        decision = None
+        # Journaled when it starts (a held request is seen in flight), completed when it ends.
+        entry = runtime.journal.open(ex) if runtime.journaling and (op is None or not op.admin) else None
+        decision = reply = None
+        outcome = "disconnected"  # unless the request ends otherwise (a cancelled task ends here)
         try:
-            if op is None:
-                raise errors.method_not_allowed(scope["method"], scope["path"], self.operations)
-            reply, decision = await run(ex, op)
-        except ClientGone:
-            reply = None
-        except OpenAIError as err:
-            reply = Reply.error(err)
-            if op is not None and not op.error_newline:
-                reply.body = reply.body.rstrip(b"\n")
-        except Exception:  # noqa: BLE001 - the envelope is the last line: log and answer 500
-            log.exception("unexpected error in %s %s", scope["method"], scope["path"])
-            reply = Reply.error(errors.server_error())
-        outcome = await deliver(ex, reply, decision) if reply is not None else "connection"
-        if runtime.journaling and (op is None or not op.admin):
-            runtime.journal.record(ex, outcome, reply, decision)
+            try:
+                if op is None:
+                    raise errors.method_not_allowed(scope["method"], scope["path"], self.operations)
+                reply, decision = await run(ex, op)
+            except ClientGone:
+                reply = None
+            except OpenAIError as err:
+                reply = Reply.error(err)
+                if op is not None and not op.error_newline:
+                    reply.body = reply.body.rstrip(b"\n")
+            except Exception:  # noqa: BLE001 - the envelope is the last line: log and answer 500
+                log.exception("unexpected error in %s %s", scope["method"], scope["path"])
+                reply = Reply.error(errors.server_error())
+            if reply is not None:
+                outcome = await deliver(ex, reply, decision)
+        finally:
+            ex.finish()
+            if entry is not None:
+                runtime.journal.close(entry, ex, outcome, reply, decision)
 
 
 async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply, "Decision | None"]:
@@ -81,10 +87,11 @@ async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply, "Deci
 
 
 async def deliver(ex: Exchange, reply: Reply | StreamReply, decision: "Decision | None" = None) -> str:
-    """Send the reply (as the fault, if any, dictates); the outcome is for the journal."""
+    """Send the reply (as the fault, if any, dictates); the outcome is for the journal:
+    `disconnected` when the client left before its answer was all sent."""
     try:
-        if reply.delay > 0:
-            await asyncio.sleep(reply.delay)
+        if reply.delay > 0 and await ex.wait(reply.delay):
+            return "disconnected"
         if decision is not None:
             return await apply_fault(ex, reply, decision.fault)
         if isinstance(reply, StreamReply):
@@ -92,7 +99,9 @@ async def deliver(ex: Exchange, reply: Reply | StreamReply, decision: "Decision 
         else:
             await ex.send_reply(reply)
         return "ok" if reply.status < 400 else "error"
-    except (OSError, ClientGone):  # the client went away mid-answer; nothing left to tell it
+    except ClientGone:  # the client went away mid-answer; nothing left to tell it
+        return "disconnected"
+    except OSError:
         return "connection"
 
 

@@ -41,7 +41,7 @@ class Entry:
     fault: str | None  # what fired: "429 rate_limit_exceeded (rule_1)"
     fault_kind: str | None
     status: int  # 0 when the connection was dropped before any answer
-    outcome: str  # ok, error, connection, timeout, cut
+    outcome: str  # in_flight, ok, error, connection, timeout, cut, disconnected (the client left)
     error_code: str | None
     retry_after: float | None  # seconds the answer asked the client to wait
     should_retry: str | None  # the answer's x-should-retry
@@ -55,27 +55,41 @@ class Entry:
 
 
 class Journal:
+    """Entries in the order requests arrived. An entry is opened when its request starts
+    (so a slow one is seen in flight, `outcome: "in_flight"`) and completed in place when
+    it ends; clearing the journal drops the entries in flight too, so a request that
+    started before a clear never reappears after it."""
+
     def __init__(self, size: int = 1000) -> None:
-        self._records: deque[tuple] = deque(maxlen=size)
+        self._records: deque[list] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self._clock = time.time() - time.perf_counter()  # perf_counter → Unix time
 
-    def record(self, ex: "Exchange", outcome: str, reply: "Reply | StreamReply | None", decision: Any) -> None:
-        body = ex.body
-        model = stream = None
-        if isinstance(body, dict):
-            model, stream = body.get("model"), body.get("stream")
-        error = reply if reply is not None and reply.status >= 400 else None
+    def open(self, ex: "Exchange") -> list:
         header = ex.header
         # Only plain facts are kept: a journal's worth of exchanges (and the server objects
         # they hold) slowed every request of a busy server by a fifth.
-        self._records.append((
-            next(self._ids), ex.started, time.perf_counter(), ex.scope["method"], ex.scope["path"],
+        record = [
+            next(self._ids), ex.started, None, ex.scope["method"], ex.scope["path"],
             ex.operation.id if ex.operation is not None else None, ex.request_id,
             header(b"x-stainless-retry-count"), header(b"authorization") or header(b"api-key"), header(b"user-agent"),
-            ex.response_status, ex.fixture, outcome, error, decision, model, stream,
-            zlib.crc32(ex.raw_body) if ex.raw_body else None,
-        ))
+            0, None, "in_flight", None, None, None, None, None,
+        ]
+        self._records.append(record)
+        return record
+
+    @staticmethod
+    def close(record: list, ex: "Exchange", outcome: str, reply: "Reply | StreamReply | None", decision: Any) -> None:
+        body = ex.body
+        if isinstance(body, dict):
+            record[15], record[16] = body.get("model"), body.get("stream")
+        record[2] = time.perf_counter()
+        record[10] = ex.response_status
+        record[11] = ex.fixture
+        record[12] = outcome
+        record[13] = reply if reply is not None and reply.status >= 400 else None
+        record[14] = decision
+        record[17] = zlib.crc32(ex.raw_body) if ex.raw_body else None
 
     def entries(self, limit: int | None = None) -> list[Entry]:
         records = list(self._records)
@@ -95,7 +109,7 @@ class Journal:
         return Entry(
             id=entry_id,
             started=self._clock + started,
-            duration_ms=round((ended - started) * 1000, 3),
+            duration_ms=round(((ended if ended is not None else time.perf_counter()) - started) * 1000, 3),
             method=method,
             path=path,
             operation=operation,

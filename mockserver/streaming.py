@@ -8,10 +8,11 @@ is written frame by frame with its delays.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import string
 from typing import TYPE_CHECKING
+
+from .wire import ClientGone
 
 if TYPE_CHECKING:
     from .wire import Exchange, StreamReply
@@ -37,23 +38,29 @@ def frame(data: bytes, event: str | None = None) -> bytes:
 
 
 async def send_stream(ex: "Exchange", reply: "StreamReply") -> None:
+    """The whole stream: in one write when unpaced, else frame by frame with its delays
+    (each through `ex.wait`: bounded, and over as soon as the client goes)."""
     await ex.start(reply.status, reply.content_type, reply.headers, None, reply.profile)
-    send = ex.send
     frames = reply.frames
     if isinstance(frames, list) and not reply.delays:
-        await send({"type": "http.response.body", "body": b"".join(frames), "more_body": False})
+        await ex.send_body(b"".join(frames), False)
         return
-    delays = reply.delays or ()
+    await send_frames(ex, frames, reply.delays)
+    await ex.send_body(b"", False)
+
+
+async def send_frames(ex: "Exchange", frames, delays: list[float] | None) -> None:
+    """Frames one by one, each after its delay; raises ClientGone when the client leaves."""
+    delays = delays or ()
     index = 0
     if isinstance(frames, list):
         for index, data in enumerate(frames):
-            if index < len(delays) and delays[index] > 0:
-                await asyncio.sleep(delays[index])
-            await send({"type": "http.response.body", "body": data, "more_body": True})
+            if index < len(delays) and delays[index] > 0 and await ex.wait(delays[index]):
+                raise ClientGone()
+            await ex.send_body(data, True)
     else:
         async for data in frames:
-            if index < len(delays) and delays[index] > 0:
-                await asyncio.sleep(delays[index])
+            if index < len(delays) and delays[index] > 0 and await ex.wait(delays[index]):
+                raise ClientGone()
             index += 1
-            await send({"type": "http.response.body", "body": data, "more_body": True})
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await ex.send_body(data, True)

@@ -3,6 +3,8 @@
 Requests are grouped into calls: a request that repeats the previous one from the same
 client (same operation and body) after it failed is a retry of it, whether the SDK or
 a wrapper such as tenacity sent it. Each finding names the requests that show it.
+Entries still `in_flight` (a request the journal has seen start but not end) are left
+out until they end.
 
     retry_after_ignored     an attempt came sooner than the answer's retry-after allowed
     no_backoff              retries were not spaced out (immediate, or not growing)
@@ -10,13 +12,30 @@ a wrapper such as tenacity sent it. Each finding names the requests that show it
     retried_non_retryable   retried what no retry can fix (insufficient_quota,
                             x-should-retry: false, a 4xx other than 408, 409, 429)
     gave_up_on_retryable    a retryable failure (429, 5xx, 408, 409, a dropped or timed-out
-                            connection) was never retried
+                            connection) was never retried (a client that hung up before its
+                            answer, `disconnected`, chose to: its retry is still grouped)
     stream_cut_not_retried  (warning) a stream the fake cut short was never asked for again:
                             the client may have used partial output
+    retry_after_over_sdk_limit  (info) an official SDK did, by design, not honour a
+                            retry-after longer than it accepts (see `SDKS`)
+
+What the verdict knows of the official SDKs, told apart by the user agent in the
+journal's `client` (`OpenAI/Python 3.57.0`, `AsyncOpenAI/Python ...`, `OpenAI/JS 7.57.0`,
+`AzureOpenAI/JS ...`); for any other client the judgement above stands as written:
+
+- Python (openai 3.57) honours a retry-after of at most 120 s (`MAX_RETRY_AFTER_DELAY`)
+  and does not retry at all past it: such a failure left unretried is an info note, not
+  `gave_up_on_retryable`. A retry past it cannot have come from the SDK, so an early one
+  is still `retry_after_ignored`.
+- Node (openai 7.57) honours a retry-after of at most 60 s and past it retries on its own
+  backoff: such a retry sent by the SDK (`x-stainless-retry-count` above 0) is an info
+  note and is judged as unguided for `no_backoff`, not as `retry_after_ignored`.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +47,41 @@ TOLERANCE = 0.05  # seconds of slack when comparing a wait with retry-after
 IMMEDIATE = 0.1  # seconds: a retry sooner than this, unasked, has no backoff
 
 
+@dataclass(frozen=True)
+class Sdk:
+    """What an official SDK does with a `retry-after` (or `retry-after-ms`) by design."""
+
+    name: str
+    honours_up_to: float  # seconds: the longest wait it honours
+    past_it: str  # "gives_up": no retry at all; "backoff": its own backoff instead
+
+
+SDKS = {
+    # openai-python 3.57, openai/_base_client.py: `_should_retry` returns False, before it
+    # even reads x-should-retry, when the wait `_parse_retry_after_header` reads (retry-after-ms
+    # first, then retry-after) exceeds MAX_RETRY_AFTER_DELAY (openai/_constants.py: 2 * 60);
+    # `_calculate_retry_timeout` honours 0 < wait <= MAX_RETRY_AFTER_DELAY.
+    "Python": Sdk("the Python SDK", 120.0, "gives_up"),
+    # openai-node 7.57, client.js `retryRequest`: a wait (retry-after-ms first, then
+    # retry-after) that is not finite, negative or over 60 * 1000 ms is replaced by
+    # `calculateDefaultRetryTimeoutMillis` (0.5 s doubling to 8 s, with jitter).
+    "JS": Sdk("the Node SDK", 60.0, "backoff"),
+}
+_AGENT = re.compile(r"\b\w*OpenAI/(Python|JS) ")  # the SDKs' `${ClientClass}/${language} ${version}`
+
+
+def sdk_of(entry: Entry) -> Sdk | None:
+    """The official SDK that sent the request, from the user agent in `client`."""
+    found = _AGENT.search(entry.client)
+    return SDKS[found.group(1)] if found else None
+
+
+def over_limit(sdk: Sdk | None, entry: Entry) -> bool:
+    """The answer asked for a wait longer than `sdk` honours."""
+    wait = entry.retry_after
+    return sdk is not None and wait is not None and math.isfinite(wait) and wait > sdk.honours_up_to
+
+
 @dataclass
 class Call:
     key: tuple
@@ -35,6 +89,10 @@ class Call:
 
 
 def failed(entry: Entry) -> bool:
+    """The client did not get its answer. A client that left before any answer came (its
+    own timeout) did not; one that left a stream it had started reading chose to."""
+    if entry.outcome == "disconnected":
+        return entry.status == 0
     return entry.outcome in ("error", "connection", "timeout", "cut") or entry.status >= 400
 
 
@@ -43,7 +101,7 @@ def retryable(entry: Entry) -> bool:
         return False
     if entry.should_retry == "true":
         return True
-    if entry.outcome in ("connection", "timeout", "cut"):
+    if entry.outcome in ("connection", "timeout", "cut", "disconnected"):
         return True
     return entry.status in RETRYABLE_STATUS or entry.status >= 500
 
@@ -65,7 +123,7 @@ def group(entries: list[Entry]) -> list[Call]:
 
 
 def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
-    calls = group([e for e in entries if e.operation is not None])
+    calls = group([e for e in entries if e.operation is not None and e.outcome != "in_flight"])
     findings: list[dict[str, Any]] = []
 
     def find(kind: str, severity: str, message: str, attempts: list[Entry]) -> None:
@@ -74,9 +132,18 @@ def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
 
     for call in calls:
         attempts = call.attempts
+        sdk = sdk_of(attempts[0])
+        own_backoff: set[int] = set()  # retries the SDK spaced by its own backoff, by design
         for previous, current in zip(attempts, attempts[1:]):
             gap = current.started - previous.ended
-            if previous.retry_after is not None and gap + TOLERANCE < previous.retry_after:
+            if (sdk is not None and sdk.past_it == "backoff" and over_limit(sdk, previous)
+                    and (current.retry_count or 0) > 0):
+                own_backoff.add(current.id)
+                find("retry_after_over_sdk_limit", "info",
+                     f"request {current.id} came {gap:.3f}s after request {previous.id}, whose answer asked for "
+                     f"{previous.retry_after:g}s: {sdk.name} honours at most {sdk.honours_up_to:g}s and uses its "
+                     "own backoff past it, by design", [previous, current])
+            elif previous.retry_after is not None and gap + TOLERANCE < previous.retry_after:
                 find("retry_after_ignored", "error",
                      f"request {current.id} came {gap:.3f}s after request {previous.id}, whose answer asked for "
                      f"{previous.retry_after:g}s", [previous, current])
@@ -86,7 +153,7 @@ def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
                 find("retried_non_retryable", "error",
                      f"request {current.id} retried request {previous.id}, which no retry can fix ({why})",
                      [previous, current])
-        unguided = [(p, c) for p, c in zip(attempts, attempts[1:]) if p.retry_after is None]
+        unguided = [(p, c) for p, c in zip(attempts, attempts[1:]) if p.retry_after is None or c.id in own_backoff]
         gaps = [c.started - p.ended for p, c in unguided]
         if any(gap < IMMEDIATE for gap in gaps):
             pair = next((p, c) for (p, c), gap in zip(unguided, gaps) if gap < IMMEDIATE)
@@ -99,10 +166,16 @@ def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
             find("retry_storm", "error", f"{len(attempts)} attempts at one call, over the budget of {retry_budget} retries",
                  attempts)
         last = attempts[-1]
-        if len(attempts) == 1 and failed(last) and retryable(last) and last.outcome != "cut":
-            find("gave_up_on_retryable", "error",
-                 f"request {last.id} failed with something retryable ({last.error_code or last.outcome or last.status}) "
-                 "and was never retried", [last])
+        # A cut stream has its own warning; a client that hung up chose not to wait.
+        if len(attempts) == 1 and failed(last) and retryable(last) and last.outcome not in ("cut", "disconnected"):
+            if sdk is not None and sdk.past_it == "gives_up" and over_limit(sdk, last):
+                find("retry_after_over_sdk_limit", "info",
+                     f"request {last.id}'s answer asked for {last.retry_after:g}s; {sdk.name} does not retry past "
+                     f"{sdk.honours_up_to:g}s, by design, and raised the error to the caller", [last])
+            else:
+                find("gave_up_on_retryable", "error",
+                     f"request {last.id} failed with something retryable ({last.error_code or last.outcome or last.status}) "
+                     "and was never retried", [last])
         if last.outcome == "cut":
             find("stream_cut_not_retried", "warning",
                  f"request {last.id}'s stream was cut short and never asked for again: partial output may have been used",

@@ -7,6 +7,7 @@ the real headers, and lets faults and pacing act on any endpoint's answer.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ class Exchange:
     __slots__ = (
         "scope", "receive", "send", "runtime", "started", "request_id", "operation",
         "path_params", "body", "raw_body", "response_status", "fixture", "_query", "_headers",
+        "hold_left", "gone", "_watcher",
     )
 
     def __init__(self, scope: dict, receive: Any, send: Any, runtime: "Runtime") -> None:
@@ -95,6 +97,9 @@ class Exchange:
         self.fixture: str | None = None  # the fixture that answered, for the journal
         self._query: dict[str, Any] | None = None
         self._headers: dict[bytes, bytes] | None = None
+        self.hold_left: float = runtime.config.max_hold_seconds  # what waits may still take, in all
+        self.gone = False  # the client disconnected (seen while waiting)
+        self._watcher: asyncio.Task | None = None
 
     @property
     def method(self) -> str:
@@ -138,6 +143,44 @@ class Exchange:
                 break
         self.raw_body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self.raw_body
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds`, returning early (True) when the client disconnects.
+
+        Every delay, hold, stall and pace goes through here, so together they never
+        exceed `max_hold_seconds` for one request, and none outlives its client."""
+        if self.gone:
+            return True
+        seconds = min(seconds, self.hold_left)
+        if not seconds > 0:  # also NaN
+            return False
+        if self._watcher is None:
+            self._watcher = asyncio.ensure_future(self._watch())
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await asyncio.wait((self._watcher,), timeout=seconds)
+        self.hold_left -= loop.time() - began
+        return self.gone
+
+    async def _watch(self) -> None:
+        """Read the request's messages until the client goes (or the answer ends)."""
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                self.gone = True
+                return
+
+    def finish(self) -> None:
+        """The request is over: stop watching the client."""
+        if self._watcher is not None and not self._watcher.done():
+            self._watcher.cancel()
+
+    async def send_body(self, chunk: bytes, more: bool) -> None:
+        """One piece of the answer; a client that has gone raises ClientGone instead of
+        being written to (the server would drop the bytes silently)."""
+        if self.gone:
+            raise ClientGone()
+        await self.send({"type": "http.response.body", "body": chunk, "more_body": more})
 
     def processing_ms(self) -> int:
         return max(1, int((time.perf_counter() - self.started) * 1000))
@@ -190,7 +233,7 @@ class Exchange:
 
     async def send_reply(self, reply: Reply) -> None:
         await self.start(reply.status, reply.content_type, reply.headers, len(reply.body), reply.profile)
-        await self.send({"type": "http.response.body", "body": reply.body})
+        await self.send_body(reply.body, False)
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

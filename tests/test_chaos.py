@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random_exponential
 
 from mockserver import Config
 
@@ -89,6 +89,29 @@ def test_retry_after_over_two_minutes_stops_the_python_sdk(chaos):
     with pytest.raises(openai.RateLimitError):
         ask(sdk(chaos, 2))
     assert len(chaos.journal()) == 1
+
+
+@pytest.mark.parametrize("header", ['{"status": 429, "retry_after": 200}', "429; retry-after=200"])
+def test_verdict_knows_the_python_sdk_stops_past_two_minutes(chaos, header):
+    """The SDK does not retry a retry-after over 120 s, by design: the verdict says so in a
+    note and does not call it `gave_up_on_retryable`."""
+    with pytest.raises(openai.RateLimitError) as raised:
+        ask(sdk(chaos, 2), extra_headers={"X-Mock-Fault": header})
+    assert raised.value.response.headers["retry-after"] == "200"
+    (entry,) = chaos.journal()
+    assert entry["retry_after"] == 200 and "OpenAI/Python" in entry["client"]
+    verdict = chaos.verdict()
+    assert verdict["ok"] is True, verdict
+    assert [(f["kind"], f["severity"]) for f in verdict["findings"]] == [("retry_after_over_sdk_limit", "info")]
+    assert "120" in verdict["findings"][0]["message"]
+
+
+def test_verdict_still_flags_an_unknown_client_giving_up_past_two_minutes(chaos):
+    """The SDKs' limits are theirs: a client the verdict does not know keeps today's judgement."""
+    response = httpx.post(f"{chaos.url}/chat/completions", json={"model": "gpt-4o-mini", "messages": MESSAGES},
+                          headers={"X-Mock-Fault": "429; retry-after=200", "User-Agent": "my-client/1.0"})
+    assert response.status_code == 429
+    assert [f["kind"] for f in chaos.verdict()["findings"]] == ["gave_up_on_retryable"]
 
 
 # --- what must and must not be retried -----------------------------------------------
@@ -279,6 +302,65 @@ def test_tenacity_backoff_wrapper(chaos):
     assert chaos.verdict()["calls"] == 1  # ... and the journal still sees one call, retried
 
 
+def test_tenacity_around_an_sdk_without_retries_meets_attempts(chaos):
+    """`attempts=N` counts the requests of one call, not the SDK's retry count (which is 0 on
+    every attempt here, as each is a new SDK call): two failures, then success."""
+    client = sdk(chaos, 0)
+
+    @retry(retry=retry_if_exception_type(openai.InternalServerError),
+           wait=wait_exponential(multiplier=0.1, min=0.15), stop=stop_after_attempt(4))
+    def call():
+        return ask(client, extra_headers={"X-Mock-Fault": "503; attempts=2"})
+
+    assert call().choices[0].message.content
+    entries = chaos.journal()
+    assert [e["status"] for e in entries] == [503, 503, 200]
+    assert [e["retry_count"] for e in entries] == [0, 0, 0]
+    verdict = chaos.verdict()
+    assert verdict["ok"] is True and verdict["calls"] == 1, verdict
+
+
+def test_sdk_retries_meet_attempts_as_before(chaos):
+    """The SDK's own retries against the same header: as before, and the same call made
+    again fails twice again (letting one through starts the count again)."""
+    client = sdk(chaos, 2)
+    for _ in range(2):
+        assert ask(client, extra_headers={"X-Mock-Fault": "503; attempts=2"}).choices[0].message.content
+    entries = chaos.journal()
+    assert [e["status"] for e in entries] == [503, 503, 200] * 2
+    assert [e["retry_count"] for e in entries] == [0, 1, 2] * 2
+    assert chaos.verdict()["ok"] is True
+
+
+def test_attempts_count_a_hand_written_loop_per_call(chaos):
+    """No SDK headers at all: the count is per call (client, operation, body, fault asked for)."""
+    def post(text: str, fault: str = "503; attempts=2") -> int:
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}
+        return httpx.post(f"{chaos.url}/chat/completions", json=body, headers={"X-Mock-Fault": fault}).status_code
+
+    assert [post("a"), post("b"), post("a"), post("a"), post("b"), post("b")] == [503, 503, 503, 200, 503, 200]
+    assert [post("a", "503; attempts=1"), post("a", "503; attempts=1")] == [503, 200]  # another fault, another count
+    assert post("a") == 503  # the first call's count started again when it was let through
+    chaos.reset()  # ... and a reset forgets every count
+    assert [post("b"), post("b"), post("b")] == [503, 503, 200]
+
+
+def test_attempts_on_a_rule_fault(chaos):
+    """A rule's fault takes `attempts` too: each call fails that many times, then passes."""
+    rule = chaos.add_rule(fault={"status": 503, "attempts": 1})
+
+    @retry(retry=retry_if_exception_type(openai.InternalServerError),
+           wait=wait_exponential(multiplier=0.1, min=0.15), stop=stop_after_attempt(3))
+    def call(text: str):
+        return sdk(chaos, 0).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": text}])
+
+    assert call("one").choices and call("two").choices
+    assert [e["status"] for e in chaos.journal()] == [503, 200, 503, 200]
+    described = next(r for r in httpx.get(f"{chaos.origin}/__mock/faults").json()["rules"] if r["id"] == rule["id"])
+    assert (described["matched"], described["fired"]) == (4, 2)
+    assert chaos.verdict()["ok"] is True
+
+
 # --- the Responses API -------------------------------------------------------------------
 
 
@@ -304,3 +386,49 @@ def test_responses_429_is_retried_like_chat(chaos):
                                        extra_headers={"X-Mock-Fault": "429; retry-after-ms=20; attempts=2"})
     assert response.status == "completed"
     assert [entry["status"] for entry in chaos.journal()] == [429, 429, 200]
+
+
+# --- what the verdict knows of the SDKs ----------------------------------------------------
+
+
+def journal_entry(**given):
+    """A journal entry as the verdict reads it, with plain defaults for what a test leaves out."""
+    from dataclasses import fields
+
+    from mockserver.journal import Entry
+
+    defaults = {"id": 1, "started": 1000.0, "duration_ms": 1.0, "method": "POST", "path": "/v1/chat/completions",
+                "operation": "chat.completions.create", "request_id": "req_1", "client": "sk-tes…7890 OpenAI/JS 7.57.0",
+                "body_hash": 1, "stream": False, "status": 200, "outcome": "ok"}
+    return Entry(**{f.name: given.get(f.name, defaults.get(f.name)) for f in fields(Entry)})
+
+
+def node_call(client: str, retry_counts=(0, 1)) -> list:
+    first = journal_entry(id=1, client=client, status=429, outcome="error", error_code="rate_limit_exceeded",
+                          retry_after=61.0, retry_count=retry_counts[0])
+    second = journal_entry(id=2, client=client, started=first.ended + 0.45, retry_count=retry_counts[1])
+    return [first, second]
+
+
+def test_verdict_knows_the_node_sdk_backs_off_past_a_minute():
+    """The Node SDK replaces a retry-after over 60 s with its own backoff (client.js,
+    retryRequest): not `retry_after_ignored` when the SDK sent the retry."""
+    from mockserver.verdict import judge
+
+    verdict = judge(node_call("sk-tes…7890 OpenAI/JS 7.57.0"))
+    assert verdict["ok"] is True and [f["kind"] for f in verdict["findings"]] == ["retry_after_over_sdk_limit"]
+    assert judge(node_call("… AzureOpenAI/JS 7.57.0"))["ok"] is True
+    # A retry the SDK did not send (its retry count is 0: a wrapper's), or an unknown client: as before.
+    assert [f["kind"] for f in judge(node_call("… OpenAI/JS 7.57.0", (0, 0)))["findings"]] == ["retry_after_ignored"]
+    assert [f["kind"] for f in judge(node_call("… curl/8.0"))["findings"]] == ["retry_after_ignored"]
+    # A Python client never retries past 120 s, and 61 s it honours: a quick retry is not its own.
+    assert [f["kind"] for f in judge(node_call("… OpenAI/Python 3.57.0"))["findings"]] == ["retry_after_ignored"]
+
+
+def test_verdict_ignores_requests_in_flight():
+    from mockserver.verdict import judge
+
+    failed = journal_entry(id=1, status=503, outcome="error", client="… OpenAI/Python 3.57.0")
+    retrying = journal_entry(id=2, started=failed.ended + 0.01, status=0, outcome="in_flight", client=failed.client)
+    assert judge([failed, retrying]) == judge([failed])
+    assert judge([retrying]) == {"requests": 0, "calls": 0, "ok": True, "findings": []}

@@ -4,6 +4,9 @@ pages, URLs the real API does not redirect, limits it enforces everywhere."""
 from __future__ import annotations
 
 import base64
+import socket
+import threading
+import time
 
 import httpx
 import pytest
@@ -171,3 +174,160 @@ def test_a_trailing_slash_is_an_unknown_url_not_a_redirect(http: httpx.Client, m
     assert response.status_code == 404
     assert response.json()["error"]["message"] == f"Invalid URL ({method} {path})"
     assert "location" not in response.headers
+
+
+# --- 3. every hold is bounded, and ends when the client goes -----------------------------
+
+
+def _journal(running) -> list[dict]:
+    return httpx.get(f"{running.origin}/__mock/requests").json()["data"]
+
+
+def _wait_for(predicate, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.mark.parametrize("how", ["header", "rule", "scenario", "fixture"])
+def test_max_hold_seconds_caps_every_delay(make_server, tmp_path, how: str):
+    fixture = tmp_path / "slow.yaml"
+    fixture.write_text("- match: {message: slow fixture}\n  response: {content: late, delay_ms: 1.0e+300}\n")
+    running = make_server(
+        max_hold_seconds=0.4, fixtures=[tmp_path],
+        faults=[{"match": {"message": "slow rule"}, "fault": {"type": "latency", "delay_ms": 1e300}}],
+        scenarios={"slow": [{"type": "latency", "delay_ms": 1e300}]},
+    )
+    message, headers = {
+        "header": ("hi", {"X-Mock-Fault": "latency; delay_ms=1e300"}),
+        "rule": ("slow rule", {}),
+        "scenario": ("hi", {"X-Mock-Scenario": "slow"}),
+        "fixture": ("slow fixture", {}),
+    }[how]
+    began = time.monotonic()
+    response = httpx.post(f"{running.url}/chat/completions", headers=headers, timeout=10,
+                          json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": message}]})
+    took = time.monotonic() - began
+    assert response.status_code == 200
+    assert 0.35 < took < 2.0
+
+
+def test_holds_stalls_and_pacing_share_one_bound(make_server):
+    running = make_server(max_hold_seconds=0.5)
+    began = time.monotonic()
+    # 30 paced chunks at 100 ms each would take 3 s: the pacing stops at the bound, the rest goes at once.
+    response = httpx.post(f"{running.url}/chat/completions", timeout=10,
+                          headers={"X-Mock-Fault": "latency; delay_ms=200; chunk_delay_ms=100"},
+                          json={**CHAT, "stream": True})
+    assert response.text.rstrip().endswith("data: [DONE]")
+    assert time.monotonic() - began < 1.5
+    began = time.monotonic()
+    with pytest.raises(httpx.HTTPError):  # the stall is closed at the bound
+        httpx.post(f"{running.url}/chat/completions", timeout=10, headers={"X-Mock-Fault": "stall; after_chunks=2; hold_ms=1e12"},
+                   json={**CHAT, "stream": True}).read()
+    assert time.monotonic() - began < 2.5
+
+
+def test_a_paced_stream_stops_when_its_client_goes(make_server):
+    running = make_server()
+    began = time.monotonic()
+    with httpx.Client(timeout=10) as http:
+        with http.stream("POST", f"{running.url}/chat/completions", json={**CHAT, "stream": True},
+                         headers={"X-Mock-Fault": "latency; chunk_delay_ms=300"}) as response:
+            frames = []
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    frames.append(line)
+                if len(frames) == 3:
+                    break
+    entry = _wait_for(lambda: next((e for e in _journal(running) if e["outcome"] != "in_flight"), None))
+    assert entry["outcome"] == "disconnected" and entry["status"] == 200
+    assert entry["duration_ms"] < 3000  # a stream of dozens of chunks at 300 ms each was not paced to its end
+    assert time.monotonic() - began < 4
+
+
+def test_a_held_request_ends_when_its_client_goes(make_server):
+    running = make_server(max_hold_seconds=30)
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{running.url}/chat/completions", json=CHAT, timeout=0.3,
+                   headers={"X-Mock-Fault": "latency; delay_ms=20000"})
+    entry = _wait_for(lambda: next((e for e in _journal(running) if e["outcome"] != "in_flight"), None))
+    assert entry["outcome"] == "disconnected" and entry["status"] == 0
+    assert entry["duration_ms"] < 2000
+
+
+def test_the_journal_shows_requests_in_flight_and_a_clear_drops_them(make_server):
+    running = make_server()
+    result: dict = {}
+
+    def slow_call() -> None:
+        result["response"] = httpx.post(f"{running.url}/chat/completions", json=CHAT, timeout=10,
+                                        headers={"X-Mock-Fault": "latency; delay_ms=800"})
+
+    worker = threading.Thread(target=slow_call)
+    worker.start()
+    entry = _wait_for(lambda: next(iter(_journal(running)), None))
+    assert entry["outcome"] == "in_flight" and entry["status"] == 0 and entry["operation"] == "chat.completions.create"
+    assert httpx.get(f"{running.origin}/__mock/verdict").json()["requests"] == 0  # the verdict waits for the end
+    assert httpx.delete(f"{running.origin}/__mock/requests").status_code == 200
+    worker.join()
+    assert result["response"].status_code == 200
+    httpx.post(f"{running.url}/embeddings", json={"model": "text-embedding-3-small", "input": "next scenario"})
+    assert [e["operation"] for e in _journal(running)] == ["embeddings.create"]  # the slow one never came back
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except (socket.timeout, TimeoutError):
+        return False
+    except ConnectionResetError:
+        return True
+
+
+@pytest.mark.parametrize("sent", [b"", b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                                  b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"mo"])
+def test_slow_clients_are_dropped_after_client_timeout_seconds(make_server, sent: bytes):
+    running = make_server(client_timeout_seconds=0.5)
+    with socket.create_connection(("127.0.0.1", running.port)) as sock:
+        sock.sendall(sent)
+        assert _closed_within(sock, 3.0)
+    # A client that keeps a connection and sends its requests in good time is served.
+    with httpx.Client(timeout=5) as http:
+        for _ in range(3):
+            assert http.post(f"{running.url}/embeddings", json={"model": "text-embedding-3-small", "input": "x"}).status_code == 200
+            time.sleep(0.3)
+
+
+def test_max_connections_answers_503_past_the_limit(make_server):
+    running = make_server(max_connections=2)
+    idle = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(2)]
+    try:
+        time.sleep(0.1)
+        response = httpx.post(f"{running.url}/embeddings", json={"model": "text-embedding-3-small", "input": "x"})
+        assert response.status_code == 503
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.1)
+    assert httpx.post(f"{running.url}/embeddings", json={"model": "text-embedding-3-small", "input": "x"}).status_code == 200
+
+
+def test_a_client_that_times_out_and_retries_is_one_call_in_the_verdict(make_server):
+    running = make_server()
+    client = OpenAI(base_url=running.url, api_key="sk-test", max_retries=2, timeout=0.3)
+    with pytest.raises(Exception):
+        client.chat.completions.create(**CHAT, extra_headers={"X-Mock-Fault": "latency; delay_ms=3000"})
+    entries = _wait_for(lambda: (lambda data: data if len(data) == 3 and all(e["outcome"] != "in_flight" for e in data)
+                                 else None)(_journal(running)))
+    assert [e["outcome"] for e in entries] == ["disconnected"] * 3
+    assert [e["retry_count"] for e in entries] == [0, 1, 2]
+    verdict = httpx.get(f"{running.origin}/__mock/verdict").json()
+    assert verdict["calls"] == 1 and verdict["ok"], verdict

@@ -8,7 +8,6 @@ going away, so a hung request never outlives its client, and never the server's 
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import socket
@@ -18,8 +17,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from ..ratelimit import go_duration
-from ..streaming import DONE, send_stream
-from ..wire import JSON, Exchange, Reply, StreamReply
+from ..streaming import DONE, send_frames, send_stream
+from ..wire import JSON, ClientGone, Exchange, Reply, StreamReply
 from .spec import Fault
 
 if TYPE_CHECKING:
@@ -78,14 +77,15 @@ async def deliver(ex: Exchange, reply: Reply | StreamReply, fault: Fault) -> str
     kind = fault.kind
     if kind == "latency":
         jitter = ex.runtime.faults_rng.uniform(-fault.jitter, fault.jitter) if fault.jitter else 0.0
-        await asyncio.sleep(max(0.0, fault.delay + jitter))
+        if await ex.wait(max(0.0, fault.delay + jitter)):
+            raise ClientGone()
         if isinstance(reply, StreamReply) and (fault.first_chunk or fault.chunk_delay):
             reply.delays = _paced(reply, fault.first_chunk, fault.chunk_delay)
         return await _send(ex, reply)
-    if kind == "http" and fault.delay:
-        await asyncio.sleep(fault.delay)
+    if kind == "http" and fault.delay and await ex.wait(fault.delay):
+        raise ClientGone()
     if kind == "timeout":
-        gone = await hold(ex, _bounded(ex, fault.hold))
+        gone = await ex.wait(fault.hold if fault.hold is not None else math.inf)
         if gone:
             return "timeout"
         if fault.then == "answer":
@@ -106,7 +106,7 @@ async def deliver(ex: Exchange, reply: Reply | StreamReply, fault: Fault) -> str
         await ex.start(reply.status, reply.content_type, reply.headers, None if isinstance(reply, StreamReply) else len(body),
                        reply.profile)
         if kind == "limit_data" and fault.bytes:
-            await ex.send({"type": "http.response.body", "body": body[: fault.bytes], "more_body": True})
+            await ex.send_body(body[: fault.bytes], True)
         await close(ex)
         return "connection"
     if kind == "slicer":
@@ -151,10 +151,10 @@ async def _slices(ex: Exchange, reply: Reply | StreamReply, fault: Fault) -> str
     await ex.start(reply.status, reply.content_type, reply.headers, None if isinstance(reply, StreamReply) else len(body),
                    reply.profile)
     for start in range(0, len(body), size):
-        await ex.send({"type": "http.response.body", "body": body[start:start + size], "more_body": True})
-        if await hold(ex, fault.slice_delay or 0.05):
-            return "connection"
-    await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
+        await ex.send_body(body[start:start + size], True)
+        if await ex.wait(fault.slice_delay or 0.05):
+            raise ClientGone()
+    await ex.send_body(b"", False)
     return "ok"
 
 
@@ -179,13 +179,13 @@ async def _stream_fault(ex: Exchange, reply: StreamReply, fault: Fault) -> str:
     delays = reply.delays[: len(kept)] if reply.delays else None
     await send_stream_partial(ex, StreamReply(kept, delays, reply.status, reply.headers, reply.content_type, 0.0, reply.profile))
     if fault.kind == "stall":
-        await hold(ex, _bounded(ex, fault.hold))
+        await ex.wait(fault.hold if fault.hold is not None else math.inf)
         await close(ex)
         return "cut"
     if fault.kind == "stream_cut" and fault.close:
         await close(ex)
         return "cut"
-    await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
+    await ex.send_body(b"", False)
     return "cut"
 
 
@@ -205,32 +205,10 @@ def _error_frame(fault: Fault, frames: list[bytes], sequence_number: int) -> byt
 async def send_stream_partial(ex: Exchange, reply: StreamReply) -> None:
     """The frames of `reply`, leaving the response open for the fault to finish."""
     await ex.start(reply.status, reply.content_type, reply.headers, None, reply.profile)
-    for index, data in enumerate(reply.frames):
-        if reply.delays and index < len(reply.delays) and reply.delays[index] > 0:
-            await asyncio.sleep(reply.delays[index])
-        await ex.send({"type": "http.response.body", "body": data, "more_body": True})
+    await send_frames(ex, reply.frames, reply.delays)
 
 
 # --- holding and closing --------------------------------------------------------------
-
-
-def _bounded(ex: Exchange, seconds: float | None) -> float:
-    ceiling = ex.runtime.config.max_hold_seconds
-    return ceiling if seconds is None else min(seconds, ceiling)
-
-
-async def hold(ex: Exchange, seconds: float) -> bool:
-    """Wait up to `seconds`, returning early (True) if the client disconnects."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (remaining := deadline - loop.time()) > 0:
-        try:
-            message = await asyncio.wait_for(ex.receive(), timeout=remaining)
-        except asyncio.TimeoutError:
-            return False
-        if message["type"] == "http.disconnect":
-            return True
-    return False
 
 
 def _transport(ex: Exchange):
@@ -255,4 +233,5 @@ async def close(ex: Exchange, reset: bool = False) -> None:
         transport.abort()
     else:
         transport.close()
-    await hold(ex, 1.0)
+    ex.hold_left = max(ex.hold_left, 1.0)  # not a hold: the time for the server to notice
+    await ex.wait(1.0)

@@ -3,6 +3,12 @@
 Precedence: an `X-Mock-Fault` header, then an `X-Mock-Scenario` header, then the rules
 added through the admin API (in the order added), then the config's rules. With no
 rules and no header the engine costs one header scan per request.
+
+A fault's `attempts=N` (in the header, a rule or a step) is counted here, by call
+(`Attempts` in rules.py): the requests from one client (API key and user agent) for the
+same operation, path and body, asking for the same fault. The SDKs' own retry counter,
+`x-stainless-retry-count`, is not used: an outer retrier (tenacity around an SDK with
+`max_retries=0`) makes every attempt a new SDK call whose count is 0 again.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from .. import errors
 from ..matching import Probe
 from ..wire import Exchange
 from ..yamlio import Reader, SourceError
-from .rules import Rule, Scenario, parse_rule, parse_scenarios
+from .rules import Attempts, Rule, Scenario, parse_rule, parse_scenarios
 from .spec import Fault, parse_header
 
 
@@ -43,6 +49,7 @@ class FaultEngine:
             reader.fail(rules, None, "'faults' must be a list of rules")
         self.config_rules: list[Rule] = [self._parse(reader, rule, source) for rule in rules]
         self.admin_rules: list[Rule] = []
+        self.attempts = Attempts()
 
     def _parse(self, reader: Reader, value: Any, source: str) -> Rule:
         return parse_rule(reader, value, self.resolve_endpoint, self.scenarios, self.seed, f"rule_{next(self._ids)}", source)
@@ -57,7 +64,7 @@ class FaultEngine:
                 fault = parse_header(header.decode("latin-1"))
             except SourceError as exc:
                 raise errors.invalid_request(f"Invalid X-Mock-Fault header: {exc.problem}", code="invalid_mock_fault") from None
-            if fault is None or (fault.attempts is not None and retry_count(ex) >= fault.attempts):
+            if fault is None or not self._attempt(ex, fault, header):
                 return None
             return Decision(fault, "header")
         name = ex.header(b"x-mock-scenario")
@@ -69,15 +76,21 @@ class FaultEngine:
                     code="invalid_mock_scenario",
                 )
             step = scenario.next()
-            return Decision(step, f"scenario:{scenario.name}") if step is not None else None
+            if step is None or not self._attempt(ex, step, f"scenario:{scenario.name}"):
+                return None
+            return Decision(step, f"scenario:{scenario.name}")
         if not self.admin_rules and not self.config_rules:
             return None
         request = probe(ex)
         for rule in itertools.chain(self.admin_rules, self.config_rules):
-            fires, fault = rule.consider(request)
+            fires, fault = rule.consider(request, lambda fault: self._attempt(ex, fault, rule.id))
             if fires:
                 return Decision(fault, rule.id) if fault is not None else None
         return None
+
+    def _attempt(self, ex: Exchange, fault: Fault, asked_by: Any) -> bool:
+        """Whether `fault` fires on this attempt of its call: always, unless it has `attempts`."""
+        return fault.attempts is None or self.attempts.fail(call_key(ex, asked_by), fault.attempts)
 
     # --- the admin API ----------------------------------------------------------------
 
@@ -108,6 +121,7 @@ class FaultEngine:
     def reset(self) -> None:
         """Back to start-up: admin rules gone, every counter and scenario at its start."""
         self.admin_rules.clear()
+        self.attempts.clear()
         for rule in self.config_rules:
             rule.reset()
         for scenario in self.scenarios.values():
@@ -120,7 +134,10 @@ class FaultEngine:
         }
 
 
-def retry_count(ex: Exchange) -> int:
-    """The attempt number the SDKs send (`x-stainless-retry-count`); 0 when absent."""
-    value = ex.header(b"x-stainless-retry-count")
-    return int(value) if value is not None and value.isdigit() else 0
+def call_key(ex: Exchange, asked_by: Any) -> tuple:
+    """What makes requests attempts at one call: the client (API key and user agent), the
+    operation's method, path and query, the body, and what asked for the fault (the header's
+    value, a rule id or a scenario). A hash of the body, so a key stays small."""
+    header = ex.header
+    return (header(b"authorization") or header(b"api-key"), header(b"user-agent"), ex.method, ex.path,
+            ex.scope.get("query_string", b""), hash(ex.raw_body), asked_by)

@@ -7,6 +7,12 @@ A rule's shape is the same in the YAML config and in the admin API's JSON:
 with `steps: [429, 429, ok]` or `scenario: <name>` in place of `fault` for a sequence.
 A rule's counters advance when a request matches it, before any delay is served, so a
 client that retries while a slow fault is still sleeping already sees the next step.
+
+Every count here is a count of requests the fake received, never of what a client says
+about itself: `times`, `every` and `after` count the requests that match the rule, and a
+fault's `attempts=N` counts the attempts at one call (`Attempts`), so a call retried by
+the SDK, by tenacity around an SDK with `max_retries=0`, or by a hand-written loop meets
+the same sequence.
 """
 
 from __future__ import annotations
@@ -15,11 +21,40 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..lru import LRU
 from ..matching import Criteria, Probe, parse_criteria
 from ..yamlio import Reader, YamlMap, plain
 from .spec import Fault, parse_fault
 
 RULE_KEYS = {"name", "match", "fault", "steps", "scenario", "times", "every", "after", "probability", "then"}
+
+
+class Attempts:
+    """`attempts=N`: the first N attempts at one call fail, the next is let through, and
+    letting one through starts the count again (the same call made later fails N times
+    again). An attempt is a request the fake receives: the SDKs' `x-stainless-retry-count`
+    is not read, as it restarts at 0 whenever a wrapper (tenacity, a loop) calls the SDK
+    again, and such a call would then never succeed.
+
+    A call is named by the engine (`engine.call_key`: client, operation, body and what asked
+    for the fault). Bounded: the least recently seen calls are forgotten past `size`, and
+    `POST /__mock/reset` forgets them all. A call abandoned before its N failures keeps its
+    count until then, so the same call made again goes on from there."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._counts = LRU(size)
+
+    def fail(self, call: tuple, attempts: int) -> bool:
+        """Whether this attempt at `call` gets the fault (and counts it)."""
+        failed = self._counts.get(call, lambda: [0])  # a one-item list: counted in place
+        if failed[0] < attempts:
+            failed[0] += 1
+            return True
+        failed[0] = 0
+        return False
+
+    def clear(self) -> None:
+        self._counts.clear()
 
 
 @dataclass
@@ -60,8 +95,9 @@ class Rule:
     fired: int = 0
     spec: Any = None  # what was given, for GET /__mock/faults
 
-    def consider(self, probe: Probe) -> tuple[bool, Fault | None]:
-        """(fires, fault): counts the match first, then applies the schedule."""
+    def consider(self, probe: Probe, attempt: Callable[[Fault], bool] | None = None) -> tuple[bool, Fault | None]:
+        """(fires, fault): counts the match first, then applies the schedule. `attempt(fault)`
+        applies a fault's `attempts` (False: this call has failed enough, let it through)."""
         if self.criteria.mismatches(probe, first_only=True, owner="rule"):
             return False, None
         self.matched += 1
@@ -74,8 +110,11 @@ class Rule:
             return False, None
         if self.times is not None and self.fired >= self.times:
             return False, None
+        fault = self.scenario.next() if self.scenario is not None else self.fault
+        if fault is not None and fault.attempts is not None and attempt is not None and not attempt(fault):
+            return True, None
         self.fired += 1
-        return True, self.scenario.next() if self.scenario is not None else self.fault
+        return True, fault
 
     def reset(self) -> None:
         self.matched = self.fired = 0

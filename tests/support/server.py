@@ -10,7 +10,7 @@ import httpx
 import uvicorn
 
 from mockserver import Config, create_app
-from mockserver.protocol import FaultableProtocol
+from mockserver.protocol import server_options
 
 from .audit import Audit
 
@@ -21,10 +21,8 @@ class RunningServer:
         self.app = create_app(self.config)
         self.runtime = self.app.state.runtime
         self.audit = Audit(self.app)
-        uv_config = uvicorn.Config(
-            self.audit, host="127.0.0.1", port=0, loop="asyncio", http=FaultableProtocol,
-            log_level="warning", lifespan="off", server_header=False,
-        )
+        uv_config = uvicorn.Config(self.audit, host="127.0.0.1", port=0, loop="asyncio", log_level="warning",
+                                   **server_options(self.config))
         self.server = uvicorn.Server(uv_config)
         self.thread = threading.Thread(target=self.server.run, name="mockserver-test", daemon=True)
 

@@ -1,0 +1,31 @@
+"""What the fake stores between requests: responses, conversations, stored chat
+completions (and files, uploads and batches next), behind one small interface.
+
+Objects are JSON documents filed by kind and id, kept in the order they were first
+stored (the order lists page through). Two backends:
+
+- `MemoryStore` (store.py), the default: bounded by `state_max_objects`; past the cap the
+  oldest object of any kind is evicted, as a test suite's early objects are the least
+  likely to be asked for again (README, "State").
+- `SQLiteStore` (sqlite.py), with `--state PATH`: every write is committed before the
+  request that made it is answered, so a restarted server, or one killed mid-request,
+  still has everything it acknowledged. Not bounded. The file's schema is versioned and
+  checked at start-up (schema.py): a file that is not ours, or is newer, or holds rows
+  that are not JSON objects stops start-up, named.
+
+Both hand out copies: a handler changing what it read never changes what is stored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .sqlite import SQLiteStore
+from .store import MemoryStore, Store, page
+
+
+def open_store(path: str | Path | None, max_objects: int) -> Store:
+    return SQLiteStore(path) if path else MemoryStore(max_objects)
+
+
+__all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store", "page"]

@@ -1,0 +1,115 @@
+"""The `--state` file's schema, its version, and the checks made before it is used.
+
+A file is mockserver's when its SQLite header says so: `PRAGMA application_id` is
+APPLICATION_ID and `PRAGMA user_version` is the state version that wrote it. `prepare`
+runs at start-up, in one transaction, and writes nothing unless the file is ours:
+
+- a new or empty file gets the current schema;
+- a file of the first release (its one `objects(seq, kind, id, body)` table, no marker)
+  is adopted: stamped with the marker and version 1, nothing else changed;
+- a file of an older state version is migrated to this one, step by step;
+- a file of a newer version, or a SQLite database with any other schema, is refused with
+  a SourceError naming it, and left byte for byte as it was;
+- a file holding a row whose body is not a JSON object is refused, naming the first such
+  row and how many there are (JSON1, one scan: about 0.1 s for 25,000 rows of 2.7 KB).
+
+A later version (files and uploads, say, with their content as blobs in a table of their
+own) adds TABLES[2], the statements of MIGRATIONS[2] that turn a version-1 file into a
+version-2 one, and sets VERSION = 2; a version-1 file is then migrated when first opened,
+and an older mockserver refuses the migrated file as newer instead of misreading it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..yamlio import SourceError
+
+APPLICATION_ID = 0x6D6F636B  # "mock", in the SQLite header's field for the owning application
+VERSION = 1  # the state version this code reads and writes
+
+# What a file of each version holds: its tables and their columns, in order.
+TABLES: dict[int, dict[str, tuple[str, ...]]] = {
+    1: {"objects": ("seq", "kind", "id", "body")},
+}
+
+# The statements that bring a file from version N - 1 to version N.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("CREATE TABLE objects (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL,"
+        " body BLOB NOT NULL, UNIQUE (kind, id))",),
+}
+
+# A row whose body is not a JSON object. The CAST reads the stored bytes as JSON text (newer
+# SQLite reads a BLOB as its binary JSONB); the CASE keeps json_type from raising on bad text.
+NOT_AN_OBJECT = "(CASE WHEN json_valid(CAST(body AS TEXT)) THEN json_type(CAST(body AS TEXT)) END) IS NOT 'object'"
+
+
+def prepare(db: sqlite3.Connection, path: Path) -> None:
+    """Make `db` a state file of VERSION, or raise SourceError having written nothing."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version, marked = _version(db, path)
+        for step in range(version + 1, VERSION + 1):
+            for statement in MIGRATIONS[step]:
+                db.execute(statement)
+        if version < VERSION or not marked:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {VERSION}")
+        _check_rows(db, path)
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _version(db: sqlite3.Connection, path: Path) -> tuple[int, bool]:
+    """The file's state version (0: nothing yet) and whether it carries our marker."""
+    application = db.execute("PRAGMA application_id").fetchone()[0]
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    tables = _tables(db)
+    if application == APPLICATION_ID:
+        if version > VERSION:
+            raise SourceError(path, None, f"was written by a newer mockserver (state version {version}; this one "
+                                          f"reads up to {VERSION}); use that release, or another --state file")
+        if tables == TABLES.get(version, {}):
+            return version, True
+        raise SourceError(path, None, f"is marked as mockserver state version {version}, but its schema is not "
+                                      f"that version's ({_describe(tables)}); mockserver will not write into it")
+    if application == 0 and version == 0:
+        if not tables:
+            return 0, False  # new, or empty
+        if tables == TABLES[1]:
+            return 1, False  # written by the first release, which kept no version: adopted
+    found = [_describe(tables)]
+    if application:
+        found.append(f"application_id {application:#010x}")
+    if version:
+        found.append(f"user_version {version}")
+    raise SourceError(path, None, f"is a SQLite database with another schema ({'; '.join(found)}); "
+                                  "mockserver will not write into it")
+
+
+def _tables(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    names = db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                       " AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name").fetchall()
+    return {name: tuple(column for (column,) in db.execute("SELECT name FROM pragma_table_info(?)", (name,)))
+            for (name,) in names}
+
+
+def _describe(tables: dict[str, tuple[str, ...]]) -> str:
+    if not tables:
+        return "no tables"
+    shown = [f"{name}({', '.join(columns)})" for name, columns in list(tables.items())[:6]]
+    return "tables: " + ", ".join(shown) + (f", and {len(tables) - 6} more" if len(tables) > 6 else "")
+
+
+def _check_rows(db: sqlite3.Connection, path: Path) -> None:
+    first = db.execute(f"SELECT kind, id FROM objects WHERE {NOT_AN_OBJECT} ORDER BY seq LIMIT 1").fetchone()
+    if first is None:
+        return
+    count = db.execute(f"SELECT count(*) FROM objects WHERE {NOT_AN_OBJECT}").fetchone()[0]
+    raise SourceError(path, None, f"holds {count} stored object{'s' if count > 1 else ''} whose body is not a JSON "
+                                  f"object (the first: {first[0]} {first[1]!r}); mockserver leaves them as they are: "
+                                  "repair or delete those rows, or use another --state file")
