@@ -9,6 +9,7 @@ unexpected exception is logged and answered as the real API's 500, never a trace
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +119,16 @@ def request_probe(ex: Exchange) -> Probe:
 
 
 def check_admin(ex: Exchange) -> None:
-    """The admin API answers loopback clients, or anyone with the configured token."""
+    """The admin API answers loopback clients, or anyone with the configured token, and
+    never a web page: a browser's cross-site request carries an `Origin` (or
+    `Sec-Fetch-Site`) that is not the server's own, and a DNS-rebinding page a `Host`
+    that is not a loopback name. curl and test code send neither."""
+    origin = ex.header(b"origin")
+    host = (ex.header(b"host") or b"").decode("latin-1")
+    site = ex.header(b"sec-fetch-site")
+    if (origin is not None and origin.decode("latin-1").split("://", 1)[-1] != host) or (
+            site is not None and site not in (b"same-origin", b"none")):
+        raise admin_forbidden("The admin API does not answer requests from web pages of another origin.")
     token = ex.runtime.config.admin_token
     if token:
         given = ex.header(b"x-mock-admin-token") or b""
@@ -127,10 +137,45 @@ def check_admin(ex: Exchange) -> None:
             raise errors.OpenAIError(401, "The admin API needs the admin token (X-Mock-Admin-Token).", code="invalid_admin_token")
         return
     client = ex.scope.get("client")
-    if client and client[0] not in ("127.0.0.1", "::1", "localhost", "testclient"):
-        raise errors.OpenAIError(
-            403, "The admin API answers only on loopback unless an admin token is configured.", code="admin_forbidden"
-        )
+    if client and not is_loopback(client[0]):
+        raise admin_forbidden("The admin API answers only on loopback unless an admin token is configured.")
+    if not local_host(host, ex.runtime.config.host):
+        raise admin_forbidden(f"The admin API answers only under a loopback name or address, not Host {host!r}.")
+
+
+def admin_forbidden(message: str) -> errors.OpenAIError:
+    return errors.OpenAIError(403, message, code="admin_forbidden")
+
+
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1 (and IPv4-mapped loopback), or a test client's stand-in name."""
+    if address in ("localhost", "testclient"):
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def local_host(host: str, configured: str) -> bool:
+    """A `Host` a DNS-rebinding page cannot send: a loopback address, the configured host,
+    `localhost` and `*.localhost`, or a single-label name (`mock`, `testserver`, a
+    container's name), which public DNS cannot hand a browser."""
+    if host.startswith("["):  # [::1]:8000
+        name = host[1:].split("]", 1)[0]
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.lower()
+    if not name:
+        return True  # HTTP/1.0 without a Host: not a browser
+    if name == configured.lower() or name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return is_loopback(str(ipaddress.ip_address(name)))
+    except ValueError:
+        return "." not in name
 
 
 def check_auth(ex: Exchange) -> None:

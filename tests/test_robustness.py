@@ -331,3 +331,49 @@ def test_a_client_that_times_out_and_retries_is_one_call_in_the_verdict(make_ser
     assert [e["retry_count"] for e in entries] == [0, 1, 2]
     verdict = httpx.get(f"{running.origin}/__mock/verdict").json()
     assert verdict["calls"] == 1 and verdict["ok"], verdict
+
+
+# --- 4. the admin API and web pages ------------------------------------------------------
+
+
+def test_a_cross_origin_page_cannot_add_rules_or_reset(make_server):
+    running = make_server()
+    admin = running.origin
+    stored = httpx.post(f"{running.url}/responses", json={"model": "gpt-4o-mini", "input": "keep me"}).json()
+    rule = {"match": {"endpoint": "chat.completions"}, "fault": 429}
+    refused = httpx.post(f"{admin}/__mock/faults", json=rule, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "admin_forbidden"
+    assert httpx.get(f"{admin}/__mock/faults").json()["rules"] == []
+    # A "simple" request a page may send without a preflight: text/plain, foreign origin.
+    refused = httpx.post(f"{admin}/__mock/reset", content=b"{}",
+                         headers={"Origin": "http://evil.example", "Content-Type": "text/plain"})
+    assert refused.status_code == 403
+    assert httpx.get(f"{running.url}/responses/{stored['id']}").status_code == 200  # nothing was emptied
+    # Browsers that send Sec-Fetch-Site instead of (or beside) Origin are refused as well.
+    assert httpx.post(f"{admin}/__mock/reset", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    # The server's own origin, and curl (neither header), are served.
+    assert httpx.get(f"{admin}/__mock/faults", headers={"Origin": admin}).status_code == 200
+    assert httpx.post(f"{admin}/__mock/faults", json=rule).status_code == 201
+
+
+def test_dns_rebinding_cannot_read_the_journal(make_server):
+    running = make_server()
+    rebound = httpx.get(f"{running.origin}/__mock/requests", headers={"Host": f"attacker.example:{running.port}"})
+    assert rebound.status_code == 403
+    for host in (f"127.0.0.1:{running.port}", f"localhost:{running.port}", "[::1]", "mock"):
+        assert httpx.get(f"{running.origin}/__mock/requests", headers={"Host": host}).status_code == 200, host
+
+
+def test_all_of_127_slash_8_is_loopback(make_server):
+    running = make_server()
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
+        response = other.get(f"{running.origin}/__mock/requests")
+    assert response.status_code == 200
+
+
+def test_with_a_token_any_host_may_call_but_no_foreign_page(make_server):
+    running = make_server(admin_token="s3cret")
+    token = {"X-Mock-Admin-Token": "s3cret"}
+    assert httpx.get(f"{running.origin}/__mock/requests").status_code == 401
+    assert httpx.get(f"{running.origin}/__mock/requests", headers={**token, "Host": "ci-runner.internal:9"}).status_code == 200
+    assert httpx.post(f"{running.origin}/__mock/reset", headers={**token, "Origin": "https://evil.example"}).status_code == 403
