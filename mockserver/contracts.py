@@ -20,7 +20,7 @@ import jsonschema_rs
 import orjson
 
 from . import errors
-from .integral import compile_shape, make_integral
+from .integral import INT64, OutOfRange, compile_shape, make_integral
 from .paths import bundled
 from .schema_errors import explain
 from .yamlio import SourceError, load_plain
@@ -109,7 +109,12 @@ class Contracts:
         if validator.is_valid(body):
             shape = self._integers[name]
             if shape is not None:
-                make_integral(shape, body)
+                try:
+                    make_integral(shape, body)
+                except OutOfRange as problem:  # past 64 bits: the real API's range error
+                    above = problem.value > 0
+                    raise errors.out_of_range(format_path(problem.path), problem.value, INT64[1] if above else INT64[0],
+                                              above=above, integer=True) from None
             return
         schema = self._schemas[name]
         error = explain(schema, body, top_level_unknown=top_level_unknown, dialect=dialect)

@@ -115,9 +115,20 @@ def _dedupe(shapes: list[Shape]) -> list[Shape]:
     return [s for s in shapes if not (id(s) in seen or seen.add(id(s)))]
 
 
+INT64 = (-(2**63), 2**63 - 1)  # what the real API's integers hold (and what orjson writes back)
+
+
+class OutOfRange(Exception):
+    """An integer beyond 64 bits (`"max_tokens": 1e30`): no typed API can take it."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+        self.path: list = []
+
+
 def make_integral(shape: Shape, value: Any) -> Any:
     """`value` with every integral float the shape types as an integer made an int
-    (containers changed in place)."""
+    (containers changed in place); raises OutOfRange, with its path, past 64 bits."""
     return _fix((shape,), value, 0)
 
 
@@ -125,25 +136,32 @@ def _fix(shapes: tuple[Shape, ...] | list[Shape], value: Any, depth: int) -> Any
     kind = type(value)
     if kind is float:
         if value.is_integer() and any(s.integer for s in shapes):
+            if not INT64[0] <= value <= INT64[1]:
+                raise OutOfRange(value)
             return int(value)
         return value
     if depth > 200:  # bodies are refused past 100 levels before this runs
         return value
-    if kind is dict:
-        for shape in shapes:
-            props = shape.props
-            if shape.extra or len(value) < len(props):  # walk whichever side is smaller
-                for key, item in value.items():
-                    subs = props.get(key) or shape.extra
-                    if subs:
-                        value[key] = _fix(subs, item, depth + 1)
-            else:
-                for key, subs in props.items():
-                    if key in value:
-                        value[key] = _fix(subs, value[key], depth + 1)
-    elif kind is list:
-        for shape in shapes:
-            if shape.items:
-                for index, item in enumerate(value):
-                    value[index] = _fix(shape.items, item, depth + 1)
+    key: Any = None
+    try:
+        if kind is dict:
+            for shape in shapes:
+                props = shape.props
+                if shape.extra or len(value) < len(props):  # walk whichever side is smaller
+                    for key, item in value.items():
+                        subs = props.get(key) or shape.extra
+                        if subs:
+                            value[key] = _fix(subs, item, depth + 1)
+                else:
+                    for key, subs in props.items():
+                        if key in value:
+                            value[key] = _fix(subs, value[key], depth + 1)
+        elif kind is list:
+            for shape in shapes:
+                if shape.items:
+                    for key, item in enumerate(value):
+                        value[key] = _fix(shape.items, item, depth + 1)
+    except OutOfRange as problem:
+        problem.path.insert(0, key)
+        raise
     return value

@@ -67,6 +67,21 @@ def test_a_non_integral_float_where_an_integer_belongs_is_the_real_400(http: htt
     assert response.json()["error"]["param"] == "n"
 
 
+def test_an_integer_past_64_bits_is_a_range_error_not_a_server_error(http: httpx.Client):
+    response = http.post("/v1/chat/completions", json={**CHAT, "seed": 1e30})
+    assert response.status_code == 400
+    assert (response.json()["error"]["param"], response.json()["error"]["code"]) == ("seed", "integer_above_max_value")
+    # JSON integers too long for 64 bits are parsed as floats: the same error.
+    response = http.post("/v1/chat/completions", content=b'{"model": "gpt-4o-mini", "messages": [{"role": "user", '
+                                                         b'"content": "hi"}], "seed": 123456789012345678901234567890}',
+                         headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "seed"
+    item = {"type": "computer_call", "call_id": "c", "id": "cu_1", "status": "completed", "pending_safety_checks": [],
+            "action": {"type": "click", "button": "left", "x": 1e300, "y": 2}}
+    response = http.post("/v1/conversations", json={"items": [item]})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "items[0].action.x"
+
+
 def test_fault_parameters_and_rules_take_integral_floats(server, http: httpx.Client):
     response = http.post("/v1/chat/completions", json={**CHAT, "stream": True},
                          headers={"X-Mock-Fault": "stream_cut; after_chunks=3.0"})
