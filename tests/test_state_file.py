@@ -205,7 +205,7 @@ def test_a_later_version_migrates_and_is_then_refused_by_this_one(tmp_path, monk
 # --- rows that are not JSON objects ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [b"not json", b"[1,2]"])
+@pytest.mark.parametrize("bad", [b"not json", b"[1,2]", b"{}", b'{"response": 1}'])
 def test_an_unreadable_row_at_run_time_is_absent_and_logged(tmp_path, make_server, caplog, bad):
     path = tmp_path / "state.db"
     running = make_server(state=path)
@@ -229,7 +229,7 @@ def test_an_unreadable_row_at_run_time_is_absent_and_logged(tmp_path, make_serve
             client.responses.create(model="gpt-4o-mini", input="And?", previous_response_id=response.id)
     warnings = [r.getMessage() for r in caplog.records if r.name == "mockserver"]
     assert all(r.levelno == logging.WARNING and not r.exc_info for r in caplog.records if r.name == "mockserver")
-    assert f"{path}: the stored response '{response.id}' is not a JSON object" in warnings[0]
+    assert f"{path}: the stored response '{response.id}' is not a JSON object of its kind's shape" in warnings[0]
     assert any(f"the stored chat.completion '{completions[0].id}'" in w for w in warnings)
     assert len([w for w in warnings if response.id in w]) == 1  # one warning, however often it is read
     assert [j["status"] for j in running.journal()].count(500) == 0
@@ -246,9 +246,10 @@ def test_an_unreadable_row_stops_start_up_named(tmp_path):
         stop(first)
     write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b"[1,2]", ids[1])
     write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b"not json", ids[2])
+    write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b'{"response": {}}', ids[0])
     before = rows(path), header(path)
     result = serve(path)
     assert result.returncode == 2, result.stderr
-    assert (f"mockserver: {path}: holds 2 stored objects whose body is not a JSON object "
-            f"(the first: response '{ids[1]}')") in result.stderr
+    assert (f"mockserver: {path}: holds 3 stored objects whose body is not a JSON object of its kind's shape "
+            f"(the first: response '{ids[0]}')") in result.stderr
     assert (rows(path), header(path)) == before  # nothing deleted, changed or stamped

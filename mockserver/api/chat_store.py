@@ -22,12 +22,12 @@ from .. import chat_wire, errors
 from ..fixtures import Frame
 from ..ids import rng_for
 from ..routing import Operation
-from ..state import page
+from ..state import page, record_shape
 from ..synth.text import paragraph, sentence
 from ..wire import Exchange, Reply, StreamReply
 from .common import delete_stored, list_query, requested_model, text_of
 
-KIND = "chat.completion"
+KIND = record_shape("chat.completion", "completion", "model", "messages")
 
 
 def not_found(completion_id: str) -> errors.OpenAIError:

@@ -16,12 +16,12 @@ from typing import Any
 from .. import errors
 from ..ids import rng_for
 from ..routing import Operation
-from ..state import page
+from ..state import page, record_shape
 from ..wire import Exchange, Reply
 from . import responses_plan as plan
 from .common import delete_stored, list_query
 
-KIND = "conversation"
+KIND = record_shape("conversation", "conversation", "items")
 
 
 def not_found(conversation_id: str) -> errors.OpenAIError:

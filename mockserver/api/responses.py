@@ -21,7 +21,7 @@ from .. import errors, responses_wire
 from ..catalog import ModelSpec
 from ..ids import rng_for
 from ..routing import Operation
-from ..state import page
+from ..state import page, record_shape
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
 from .chat_plan import token_logprobs
@@ -31,7 +31,7 @@ from . import responses_tools
 from .common import (api_key, delete_stored, fixture_not_found, list_query, probe, request_rng_seed,
                      requested_model, text_of)
 
-KIND = "response"
+KIND = record_shape("response", "response", "input_items")
 
 
 def not_found(response_id: str) -> errors.OpenAIError:

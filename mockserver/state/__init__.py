@@ -21,11 +21,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from .sqlite import SQLiteStore
-from .store import MemoryStore, Store, page
+from .store import MemoryStore, Store, page, record_shape
 
 
 def open_store(path: str | Path | None, max_objects: int) -> Store:
     return SQLiteStore(path) if path else MemoryStore(max_objects)
 
 
-__all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store", "page"]
+__all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store", "page", "record_shape"]

@@ -25,6 +25,7 @@ import sqlite3
 from pathlib import Path
 
 from ..yamlio import SourceError
+from .store import SHAPES
 
 APPLICATION_ID = 0x6D6F636B  # "mock", in the SQLite header's field for the owning application
 VERSION = 1  # the state version this code reads and writes
@@ -105,11 +106,23 @@ def _describe(tables: dict[str, tuple[str, ...]]) -> str:
     return "tables: " + ", ".join(shown) + (f", and {len(tables) - 6} more" if len(tables) > 6 else "")
 
 
+def _malformed() -> tuple[str, list[str]]:
+    """SQL for a row that is not a JSON object, or lacks a key its kind's records hold."""
+    clauses, params = [NOT_AN_OBJECT], []
+    for kind, keys in SHAPES.items():
+        for key in keys:
+            clauses.append(f"(kind = ? AND (CASE WHEN json_valid(CAST(body AS TEXT))"
+                           f" THEN json_type(CAST(body AS TEXT), '$.\"{key}\"') END) IS NULL)")
+            params.append(kind)
+    return " OR ".join(f"({clause})" for clause in clauses), params
+
+
 def _check_rows(db: sqlite3.Connection, path: Path) -> None:
-    first = db.execute(f"SELECT kind, id FROM objects WHERE {NOT_AN_OBJECT} ORDER BY seq LIMIT 1").fetchone()
+    where, params = _malformed()
+    first = db.execute(f"SELECT kind, id FROM objects WHERE {where} ORDER BY seq LIMIT 1", params).fetchone()
     if first is None:
         return
-    count = db.execute(f"SELECT count(*) FROM objects WHERE {NOT_AN_OBJECT}").fetchone()[0]
+    count = db.execute(f"SELECT count(*) FROM objects WHERE {where}", params).fetchone()[0]
     raise SourceError(path, None, f"holds {count} stored object{'s' if count > 1 else ''} whose body is not a JSON "
-                                  f"object (the first: {first[0]} {first[1]!r}); mockserver leaves them as they are: "
-                                  "repair or delete those rows, or use another --state file")
+                                  f"object of its kind's shape (the first: {first[0]} {first[1]!r}); mockserver leaves "
+                                  "them as they are: repair or delete those rows, or use another --state file")

@@ -12,7 +12,7 @@ import orjson
 
 from ..yamlio import SourceError
 from .schema import prepare
-from .store import Store
+from .store import Store, well_formed
 
 log = logging.getLogger("mockserver")
 
@@ -52,14 +52,14 @@ class SQLiteStore(Store):
             value = orjson.loads(body)
         except (orjson.JSONDecodeError, TypeError):
             value = None
-        if isinstance(value, dict):
+        if well_formed(kind, value):
             return value
         key = (kind, id, hash(body))
         if key not in self._warned:
             if len(self._warned) >= 1000:
                 self._warned.clear()
             self._warned.add(key)
-            log.warning("%s: the stored %s %r is not a JSON object (changed outside mockserver?); "
+            log.warning("%s: the stored %s %r is not a JSON object of its kind's shape (changed outside mockserver?); "
                         "answered as if it did not exist, and left as it is", self.path, kind, id)
         return None
 

@@ -10,6 +10,22 @@ import orjson
 from ..wire import kept
 
 
+# The top-level keys each kind's records hold, as the families declare them
+# (`record_shape`): a SQLite row of a known kind without them (changed outside mockserver)
+# is refused at start-up and read as absent at run time, never a 500 (sqlite.py, schema.py).
+SHAPES: dict[str, tuple[str, ...]] = {}
+
+
+def record_shape(kind: str, *keys: str) -> str:
+    """Declare what a stored `kind` holds; returns the kind (`KIND = record_shape(...)`)."""
+    SHAPES[kind] = keys
+    return kind
+
+
+def well_formed(kind: str, value: object) -> bool:
+    return isinstance(value, dict) and all(key in value for key in SHAPES.get(kind, ()))
+
+
 class Store:
     """The interface handlers use. Values are JSON-serialisable dicts."""
 
