@@ -278,15 +278,17 @@ def _render_tools(tools: list) -> str:
             continue
         if fn.get("description"):
             lines.append(f"// {fn['description']}")
-        params = fn.get("parameters") or {}
-        props = params.get("properties") or {} if isinstance(params, dict) else {}
+        # The caller's schema, checked against the meta-schema only in strict mode: any shape.
+        params = fn.get("parameters") if isinstance(fn.get("parameters"), dict) else {}
+        props = params.get("properties") if isinstance(params.get("properties"), dict) else {}
+        required = params.get("required") if isinstance(params.get("required"), list) else []
         if props:
             lines.append(f"type {fn.get('name', '')} = (_: {{")
             for prop, schema in props.items():
                 schema = schema if isinstance(schema, dict) else {}
                 if schema.get("description"):
                     lines.append(f"// {schema['description']}")
-                optional = "" if prop in (params.get("required") or []) else "?"
+                optional = "" if prop in required else "?"
                 lines.append(f"{prop}{optional}: {_ts_type(schema)},")
             lines.append("}) => any;")
         else:
@@ -302,6 +304,11 @@ def _ts_type(schema: Any) -> str:
     if isinstance(schema.get("enum"), list):
         return " | ".join(orjson.dumps(v).decode() for v in schema["enum"])
     kind = schema.get("type")
+    if isinstance(kind, list):  # ["string", "null"]: a union
+        return " | ".join(_ts_type({**schema, "type": k}) for k in kind if isinstance(k, str)) or "any"
     if kind == "array":
         return f"{_ts_type(schema.get('items') or {})}[]"
-    return {"integer": "number", "number": "number", "string": "string", "boolean": "boolean"}.get(kind, "any")
+    return _TS_TYPES.get(kind, "any") if isinstance(kind, str) else "any"
+
+
+_TS_TYPES = {"integer": "number", "number": "number", "string": "string", "boolean": "boolean", "null": "null"}

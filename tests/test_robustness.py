@@ -392,3 +392,23 @@ def test_with_a_token_any_host_may_call_but_no_foreign_page(make_server):
     assert httpx.get(f"{running.origin}/__mock/requests").status_code == 401
     assert httpx.get(f"{running.origin}/__mock/requests", headers={**token, "Host": "ci-runner.internal:9"}).status_code == 200
     assert httpx.post(f"{running.origin}/__mock/reset", headers={**token, "Origin": "https://evil.example"}).status_code == 403
+
+
+# --- sizes a client states, under --lenient (no value ranges) --------------------------
+
+
+def test_lenient_sizes_are_bounded_by_the_real_maxima(make_server):
+    running = make_server(lenient=True)
+    with httpx.Client(base_url=running.origin, timeout=10) as http:
+        began = time.monotonic()
+        many = http.post("/v1/chat/completions", json={**CHAT, "n": 10**6})
+        assert many.status_code == 200 and len(many.json()["choices"]) == 128
+        deep = http.post("/v1/chat/completions", json={**CHAT, "logprobs": True, "top_logprobs": 10**6, "max_tokens": 5})
+        assert deep.status_code == 200
+        assert len(deep.json()["choices"][0]["logprobs"]["content"][0]["top_logprobs"]) == 20
+        response = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "hi", "top_logprobs": 10**6,
+                                                    "include": ["message.output_text.logprobs"]})
+        assert response.status_code == 200
+        long = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "hi", "max_output_tokens": 10**9})
+        assert long.status_code == 200
+        assert time.monotonic() - began < 5

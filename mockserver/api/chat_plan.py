@@ -11,10 +11,16 @@ from ..chat_wire import Choice, Completion
 from ..fixtures import FixtureResponse
 from ..ids import rng_for, token
 from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
+from ..synth.budget import MAX_TOKENS
 from ..synth.text import words
 from ..wire import Exchange
 from ..matching import last_user_text
 from .common import now, request_rng_seed, text_of
+
+
+# The real API's maxima (contracts/overlays), which bound the work even under `--lenient`.
+MAX_CHOICES = 128
+MAX_TOP_LOGPROBS = 20
 
 
 def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: FixtureResponse | None) -> Completion:
@@ -55,6 +61,13 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
     ask = ask_from(body)
     effort = body.get("reasoning_effort") or spec.default_effort if spec.reasoning else None
     budget = body.get("max_completion_tokens") or body.get("max_tokens")
+    budget = int(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
+    # A synthesized answer holds no more than the budget, or the model's output limit, and
+    # at most MAX_TOKENS: a schema demanding more ends as the real model ends, cut, with
+    # "length", and JSON for it is synthesized no further. A fixture's answer is cut to the
+    # budget only, as it always was.
+    synthesized = min(budget or spec.max_output or MAX_TOKENS, MAX_TOKENS)
+    ask.max_tokens = synthesized
     stops = body.get("stop")
     stops = [stops] if isinstance(stops, str) else list(stops or [])
     top_logprobs = body.get("top_logprobs") or 0
@@ -62,17 +75,26 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
     completion_tokens = reasoning_total = 0
     # The draw for reasoning ignores the effort itself, so more effort means more tokens.
     effort_draw = rng_for(request_rng_seed(ex, ignore=("reasoning_effort",)), "reasoning")
-    for index in range(body.get("n") or 1):
+    # `--lenient` lets any `n` through the contract; the work stays bounded by the real maximum.
+    for index in range(min(body.get("n") or 1, MAX_CHOICES)):
         rng = rng_for(seed, index)
         turn = answer_from_fixture(fixture) if fixture is not None else answer(ask, rng)
         reasoning = reasoning_tokens(effort, effort_draw.random()) if spec.reasoning else 0
         choice = Choice(refusal=turn.refusal, finish_reason="stop")
         text = turn.text
+        truncated = turn.truncated or any(call.truncated for call in turn.tool_calls)
+        limit = budget if fixture is not None else synthesized
+        used = 0
         if turn.tool_calls:
             calls = [
                 {"id": call.id or token(rng, "call_", 24), "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
                 for call in turn.tool_calls
             ]
+            if limit is not None and reasoning < limit:
+                calls, used, cut = cut_calls(tokenizer, spec.encoding, calls, limit - reasoning)
+                truncated = truncated or cut
+            else:
+                used = sum(tokenizer.count(c["function"]["name"] + c["function"]["arguments"], spec.encoding) for c in calls)
             if body.get("functions") and not body.get("tools"):
                 choice.function_call = calls[0]["function"]
                 choice.finish_reason = "function_call"
@@ -81,19 +103,20 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
                 # A forced function (`tool_choice` naming one) finishes with "stop", as recorded.
                 forced = isinstance(body.get("tool_choice"), dict) and body["tool_choice"].get("type") != "allowed_tools"
                 choice.finish_reason = "stop" if forced else "tool_calls"
-            used = sum(tokenizer.count(c["function"]["name"] + c["function"]["arguments"], spec.encoding) for c in calls)
-        else:
-            used = 0
-        if budget is not None and reasoning >= budget:
+            if truncated:
+                choice.finish_reason = "length"
+        if limit is not None and reasoning >= limit:
             # Reasoning used the whole budget: the real API answers "" with finish_reason "length".
-            reasoning, text, used = budget, "", 0
+            reasoning, text, used = limit, "", 0
             choice.tool_calls, choice.function_call, choice.finish_reason = [], None, "length"
         if text is not None:
             for stop in stops:
                 at = text.find(stop) if stop else -1
                 if at >= 0:
                     text = text[:at]
-            room = None if budget is None else budget - reasoning
+            if turn.truncated and choice.finish_reason != "length" and (not stops or text == turn.text):
+                choice.finish_reason = "length"  # the document is unfinished, however few its tokens
+            room = None if limit is None else limit - reasoning
             count = tokenizer.count(text, spec.encoding)
             if (room is not None and count > room) or body.get("logprobs"):
                 pieces = tokenizer.pieces(text, spec.encoding)
@@ -114,6 +137,35 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
         completion_tokens += used + reasoning
         reasoning_total += reasoning
     return choices, completion_tokens, reasoning_total
+
+
+def cut_calls(tokenizer, encoding: str, calls: list[dict], room: int) -> tuple[list[dict], int, bool]:
+    """Tool calls as a model writes them in `room` tokens: whole while they fit, then the
+    arguments of the one that does not fit cut to what is left, and none after it.
+    Returns the calls, the tokens they cost and whether they were cut."""
+    used = 0
+    for index, call in enumerate(calls):
+        fn = call["function"]
+        count = tokenizer.count(fn["name"] + fn["arguments"], encoding)
+        if used + count > room:
+            left = max(0, room - used - tokenizer.count(fn["name"], encoding))
+            fn["arguments"] = first_tokens(tokenizer, fn["arguments"], left, encoding)
+            used += min(max(0, room - used), tokenizer.count(fn["name"] + fn["arguments"], encoding))
+            return calls[: index + 1], used, True
+        used += count
+    return calls, used, False
+
+
+def first_tokens(tokenizer, text: str, count: int, encoding: str) -> str:
+    """The first `count` tokens of `text` (a character cut short by the end is left out).
+    Not remembered by the tokenizer: the text may be long and is seen once."""
+    if count <= 0 or not text:
+        return ""
+    enc = tokenizer.encoder(encoding)
+    tokens = enc.encode_ordinary(text)
+    if len(tokens) <= count:
+        return text
+    return enc.decode_bytes(tokens[:count]).decode("utf-8", "ignore")
 
 
 def answer_from_fixture(fixture: FixtureResponse) -> Answer:
@@ -158,7 +210,9 @@ def ask_from(body: dict) -> Ask:
 
 
 def token_logprobs(pieces: list[str], top: int, rng) -> list[dict]:
-    """Per-token log probabilities: the chosen token first, alternatives less likely."""
+    """Per-token log probabilities: the chosen token first, alternatives less likely
+    (at most the real API's 20, whatever `--lenient` let through)."""
+    top = min(top, MAX_TOP_LOGPROBS)
     out = []
     for piece in pieces:
         logprob = -round(rng.expovariate(3.0), 6)

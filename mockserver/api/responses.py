@@ -22,9 +22,10 @@ from ..catalog import ModelSpec
 from ..ids import rng_for
 from ..routing import Operation
 from ..state import page, record_shape
+from ..synth.budget import MAX_TOKENS
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
-from .chat_plan import token_logprobs
+from .chat_plan import cut_calls, token_logprobs
 from . import responses_plan as plan
 from . import responses_rules as rules
 from . import responses_tools
@@ -241,19 +242,29 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
     tokenizer = runtime.tokenizer
     rng = rng_for(seed, "answer")
 
+    budget = body.get("max_output_tokens")
+    budget = int(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
+
+    # A synthesized answer holds no more than the budget, or the model's output limit, and at
+    # most MAX_TOKENS (a schema demanding more ends incomplete); a fixture's, the budget.
+    synthesized = min(budget or spec.max_output or MAX_TOKENS, MAX_TOKENS)
+
     def plan_turn():
-        turn = plan.turn_for(plan.ask_from(body, messages), fixture, rng_for(seed, "answer"))
+        ask = plan.ask_from(body, messages)
+        ask.max_tokens = synthesized  # JSON for a schema is synthesized no further
+        turn = plan.turn_for(ask, fixture, rng_for(seed, "answer"))
         draw = rng_for(request_rng_seed(ex, ignore=("reasoning",)), "reasoning").random()
         return (turn, *plan.reasoning_for(spec, body, draw, rng_for(seed, "summary")))
 
     turn, reasoning, summary = _remembered(runtime, memo_key, "turn", plan_turn)
-    budget = body.get("max_output_tokens")
+    truncated = turn.truncated or any(call.truncated for call in turn.tool_calls)
+    limit = budget if fixture is not None else synthesized
     output: list[dict] = []
     status, incomplete = "completed", None
     make_id = lambda prefix: responses_wire.item_id(prefix, response_id, id_rng)  # noqa: E731
     summary_tokens = sum(tokenizer.count(part, spec.encoding) for part in summary)
-    if budget is not None and reasoning + summary_tokens >= budget:  # reasoning used the whole budget
-        reasoning, summary, summary_tokens = budget, [], 0
+    if limit is not None and reasoning + summary_tokens >= limit:  # reasoning used the whole budget
+        reasoning, summary, summary_tokens = limit, [], 0
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
     used = reasoning + summary_tokens
     if spec.reasoning and reasoning_effort(spec, body) != "none":  # at effort "none" no reasoning item
@@ -264,10 +275,20 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
     if status == "incomplete":
         pass
     elif turn.tool_calls:
-        for call in turn.tool_calls:
+        calls = [{"function": {"name": call.name, "arguments": call.arguments}} for call in turn.tool_calls]
+        cut = False
+        if limit is not None:  # as many calls as the budget holds, the last one's arguments cut
+            calls, spent, cut = cut_calls(tokenizer, spec.encoding, calls, limit - used)
+            used += spent
+        else:
+            used += sum(tokenizer.count(call.name + call.arguments, spec.encoding) for call in turn.tool_calls)
+        if cut or truncated:
+            status, incomplete = "incomplete", {"reason": "max_output_tokens"}
+        for index, (call, written) in enumerate(zip(turn.tool_calls, calls)):
+            last = index == len(calls) - 1
             output.append(responses_wire.function_call_item(
-                make_id("fc"), call.id or plan.call_id(rng), call.name, call.arguments))
-            used += tokenizer.count(call.name + call.arguments, spec.encoding)
+                make_id("fc"), call.id or plan.call_id(rng), call.name, written["function"]["arguments"],
+                "incomplete" if last and status == "incomplete" else "completed"))
     elif turn.refusal is not None:
         output.append(responses_wire.refusal_item(make_id("msg"), turn.refusal))
         used += tokenizer.count(turn.refusal, spec.encoding)
@@ -278,8 +299,8 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
         text = turn.text or ""
         pieces = tokenizer.pieces(text, spec.encoding)
         message_status = "completed"
-        if budget is not None and used + len(pieces) > budget:
-            pieces = pieces[: max(0, budget - used)]
+        if (limit is not None and used + len(pieces) > limit) or turn.truncated:
+            pieces = pieces[: max(0, limit - used)] if limit is not None else pieces
             text = "".join(pieces)
             status, incomplete, message_status = "incomplete", {"reason": "max_output_tokens"}, "incomplete"
         cited = responses_tools.annotations(found, text, rng_for(seed, "citations"), body)

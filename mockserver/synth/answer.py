@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import orjson
 
 from . import text
-from .instance import instance
+from .budget import chars_for
+from .instance import Written, render
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -38,6 +39,9 @@ class Ask:
     schema: dict | None = None
     user_text: str = ""
     after_tool_result: bool = False
+    # The answer's token budget (max_tokens, max_output_tokens, or the model's output
+    # limit): JSON for a schema is built no further than it (see instance.render).
+    max_tokens: int | None = None
 
 
 @dataclass
@@ -46,6 +50,7 @@ class ToolCall:
     arguments: str
     id: str | None = None
     custom: bool = False
+    truncated: bool = False  # the schema asked for more than the budget: `arguments` is a prefix
 
 
 @dataclass
@@ -53,13 +58,29 @@ class Answer:
     text: str | None = None
     refusal: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
+    truncated: bool = False  # the schema asked for more than the budget: `text` is a prefix
 
 
 def answer(ask: Ask, rng: random.Random) -> Answer:
+    """The turn. JSON for a schema stops at the budget, as a model stops at its output
+    limit: the answer is then flagged `truncated` (a tool call's arguments, or the text),
+    and no further tool call is written; the family cuts it to the budget in tokens."""
+    chars = chars_for(ask.max_tokens)
     calls = choose_tools(ask)
     if calls:
-        return Answer(tool_calls=[ToolCall(t.name, arguments_for(t, rng), custom=t.custom) for t in calls])
-    return Answer(text=output_text(ask, rng))
+        out: list[ToolCall] = []
+        for tool in calls:
+            if chars <= 0:  # the calls so far used the budget up
+                out[-1].truncated = True
+                break
+            written = _arguments(tool, rng, chars)
+            out.append(ToolCall(tool.name, written.text, custom=tool.custom, truncated=written.truncated))
+            if written.truncated:
+                break
+            chars -= len(tool.name) + len(written.text)
+        return Answer(tool_calls=out)
+    written = _output(ask, rng, chars)
+    return Answer(text=written.text, truncated=written.truncated)
 
 
 def choose_tools(ask: Ask) -> list[Tool]:
@@ -87,19 +108,27 @@ def _tool_words(tool: Tool) -> set[str]:
 _STOP = {"a", "an", "the", "of", "to", "for", "in", "on", "and", "or", "is", "get", "set", "with", "from", "by"}
 
 
-def arguments_for(tool: Tool, rng: random.Random) -> str:
+def arguments_for(tool: Tool, rng: random.Random, chars: int | None = None) -> str:
+    return _arguments(tool, rng, chars).text
+
+
+def _arguments(tool: Tool, rng: random.Random, chars: int | None) -> Written:
     if tool.custom:
-        return text.sentence(rng)
+        return Written(text.sentence(rng))
     schema = tool.parameters or {"type": "object", "properties": {}}
-    return orjson.dumps(instance(schema, rng)).decode()
+    return render(schema, rng, chars)
 
 
 def output_text(ask: Ask, rng: random.Random) -> str:
+    return _output(ask, rng, chars_for(ask.max_tokens)).text
+
+
+def _output(ask: Ask, rng: random.Random, chars: int | None) -> Written:
     if ask.output == "json_schema":
-        return orjson.dumps(instance(ask.schema or {}, rng)).decode()
+        return render(ask.schema or {}, rng, chars)
     if ask.output == "json_object":
-        return orjson.dumps({"answer": text.sentence(rng), "confidence": round(rng.uniform(0.5, 1), 2)}).decode()
-    return text.paragraph(rng)
+        return Written(orjson.dumps({"answer": text.sentence(rng), "confidence": round(rng.uniform(0.5, 1), 2)}).decode())
+    return Written(text.paragraph(rng))
 
 
 # Effort -> range of 64-token blocks. Both ends grow with effort and one draw picks the
