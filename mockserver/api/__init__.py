@@ -1,6 +1,11 @@
-"""One module per endpoint family; each declares its operations, routes and handlers only."""
+"""The operation table: every family's operations, in one list.
 
-from . import admin, chat, chat_store, conversations, embeddings, models, responses
+Families with several modules have a package of their own (`mockserver/chat/`,
+`mockserver/responses/`); the small ones live here, one module each (embeddings,
+models, the admin API), with `common.py`, what the families share.
+"""
 
-OPERATIONS = [*chat.OPERATIONS, *chat_store.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS,
-              *conversations.OPERATIONS, *admin.OPERATIONS]
+from .. import chat, responses
+from . import admin, embeddings, models
+
+OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS, *admin.OPERATIONS]

@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from .. import errors, responses_wire
+from .. import errors
+from . import wire as responses_wire
 from ..catalog import ModelSpec
 from ..ids import rng_for
 from ..routing import Operation
@@ -25,11 +26,11 @@ from ..state import page, record_shape
 from ..synth.budget import MAX_TOKENS
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
-from .chat_plan import cut_calls, token_logprobs
-from . import responses_plan as plan
-from . import responses_rules as rules
-from . import responses_tools
-from .common import (api_key, delete_stored, fixture_not_found, list_query, probe, request_rng_seed,
+from ..chat.plan import cut_calls, token_logprobs
+from . import plan
+from . import rules
+from . import tools as responses_tools
+from ..api.common import (api_key, delete_stored, fixture_not_found, list_query, probe, request_rng_seed,
                      requested_model, text_of)
 
 KIND = record_shape("response", "response", "input_items")

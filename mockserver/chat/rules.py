@@ -12,7 +12,7 @@ from .. import errors
 from ..catalog import ModelSpec
 from ..errors import quoted_list
 from ..strict_schema import strict_problem
-from .common import text_of
+from ..api.common import text_of
 
 SAMPLING_DEFAULTS = {"temperature": 1, "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0}
 

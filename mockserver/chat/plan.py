@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import chat_wire
+from . import wire as chat_wire
 from ..catalog import ModelSpec
-from ..chat_wire import Choice, Completion
+from .wire import Choice, Completion
 from ..fixtures import FixtureResponse
 from ..ids import rng_for, token
 from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
@@ -15,7 +15,7 @@ from ..synth.budget import MAX_TOKENS
 from ..synth.text import words
 from ..wire import Exchange
 from ..matching import last_user_text
-from .common import now, request_rng_seed, text_of
+from ..api.common import now, request_rng_seed, text_of
 
 
 # The real API's maxima (contracts/overlays), which bound the work even under `--lenient`.

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 
 import orjson
 
-from .streaming import frame, padding
+from ..streaming import frame, padding
 
 
 def response_id(rng: random.Random, created_at: int, *, shard: str | None = None, stored: bool = True,

@@ -1,6 +1,6 @@
 """What the real Responses API refuses beyond the contract: rules that depend on the
 model (reasoning, sampling) and the schemas a request carries, in the words and with
-the `param` chat completions uses for the same mistakes (`chat_rules`)."""
+the `param` chat completions uses for the same mistakes (`chat.rules`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from .. import errors
 from ..catalog import ModelSpec
 from ..errors import quoted_list
 from ..strict_schema import strict_problem
-from .chat_rules import SAMPLING_DEFAULTS, check_schema
+from ..chat.rules import SAMPLING_DEFAULTS, check_schema
 
 
 def check_model_rules(spec: ModelSpec, body: dict) -> None:

@@ -14,7 +14,7 @@ from ..fixtures import FixtureResponse
 from ..ids import token
 from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
 from ..synth.text import sentence
-from .common import text_of
+from ..api.common import text_of
 
 # Item types that carry no role and are stored as given (with an id).
 # A function call's output is filed under `fc_` like the call (as recorded).

@@ -18,14 +18,15 @@ from typing import Any
 
 import orjson
 
-from .. import chat_wire, errors
+from .. import errors
+from . import wire as chat_wire
 from ..fixtures import Frame
 from ..ids import rng_for
 from ..routing import Operation
 from ..state import page, record_shape
 from ..synth.text import paragraph, sentence
 from ..wire import Exchange, Reply, StreamReply
-from .common import delete_stored, list_query, requested_model, text_of
+from ..api.common import delete_stored, list_query, requested_model, text_of
 
 KIND = record_shape("chat.completion", "completion", "model", "messages")
 

@@ -22,8 +22,8 @@ from typing import Any, Callable
 
 import orjson
 
-from .fixtures import Frame
-from .streaming import DONE, padding
+from ..fixtures import Frame
+from ..streaming import DONE, padding
 
 _OBFUSCATION = string.ascii_letters + string.digits
 

@@ -18,8 +18,8 @@ from ..ids import rng_for
 from ..routing import Operation
 from ..state import page, record_shape
 from ..wire import Exchange, Reply
-from . import responses_plan as plan
-from .common import delete_stored, list_query
+from . import plan
+from ..api.common import delete_stored, list_query
 
 KIND = record_shape("conversation", "conversation", "items")
 

@@ -1,32 +1,31 @@
 """POST /v1/chat/completions: the model's rules, then a fixture or a synthesized answer.
 
 The body has already passed the contract (types, ranges, unknown fields). Here come
-the rules that depend on the model (`chat_rules`), then the answer: a fixture's recorded
-body or stream replayed as is, or a completion planned by `chat_plan` (a fixture's text
-or tool calls, or a deterministic synthesized turn), rendered by `chat_wire`. With
-`store: true` the answer is also kept for the stored-completion endpoints (`chat_store`).
+the rules that depend on the model (`rules`), then the answer: a fixture's recorded
+body or stream replayed as is, or a completion planned by `plan` (a fixture's text
+or tool calls, or a deterministic synthesized turn), rendered by `wire`. With
+`store: true` the answer is also kept for the stored-completion endpoints (`stored`).
 """
 
 from __future__ import annotations
 
-from .. import chat_wire
+from . import stored, wire as chat_wire
 from ..catalog import ModelSpec
-from ..chat_wire import Completion
+from .wire import Completion
 from ..fixtures import FixtureResponse
 from ..ids import rng_for
 from ..routing import Operation
 from ..wire import Exchange, Reply, StreamReply
 from ..matching import last_user_text
-from . import chat_store
-from .chat_plan import synthesize
-from .chat_rules import check_lengths, check_model_rules, check_request_rules
-from .common import api_key, fixture_not_found, probe, request_rng_seed, requested_model
+from .plan import synthesize
+from .rules import check_lengths, check_model_rules, check_request_rules
+from ..api.common import api_key, fixture_not_found, probe, request_rng_seed, requested_model
 
 
 async def create(ex: Exchange) -> Reply | StreamReply:
     reply = await answer(ex)
     if ex.body.get("store") is True:
-        chat_store.remember(ex, reply)
+        stored.remember(ex, reply)
     return reply
 
 
