@@ -11,6 +11,7 @@ tuple of the facts, and `Entry` objects are built from them only when read.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 import zlib
 from collections import deque
@@ -101,8 +102,8 @@ class Journal:
         retry_after = should_retry = code = None
         if error is not None:
             headers = dict(error.headers)
-            wait = headers.get(b"retry-after-ms")
-            retry_after = float(wait) / 1000 if wait else _seconds(headers.get(b"retry-after"))
+            wait = _seconds(headers.get(b"retry-after-ms"))
+            retry_after = wait / 1000 if wait is not None else _seconds(headers.get(b"retry-after"))
             should = headers.get(b"x-should-retry")
             should_retry = should.decode() if should else None
             code = _error_code(getattr(error, "body", b""))
@@ -114,7 +115,7 @@ class Journal:
             path=path,
             operation=operation,
             request_id=request_id.decode(),
-            retry_count=int(retry) if retry is not None and retry.isdigit() else None,
+            retry_count=_count(retry),
             client=f"{_mask(key.decode('latin-1'))} {agent.decode('latin-1')}".strip(),
             body_hash=body_hash,
             model=model if isinstance(model, str) else None,
@@ -137,10 +138,18 @@ class Journal:
 
 
 def _seconds(value: bytes | None) -> float | None:
+    """A header's number of seconds (or ms), if it is one: whatever a fault or a client
+    put in a header, reading the journal never fails."""
     try:
-        return float(value) if value else None
+        number = float(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _count(value: bytes | None) -> int | None:
+    """`x-stainless-retry-count` as the client sent it, if it is a plausible count."""
+    return int(value) if value is not None and 0 < len(value) <= 9 and value.isdigit() else None
 
 
 def _error_code(body: bytes) -> str | None:

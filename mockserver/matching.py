@@ -184,7 +184,7 @@ def _regex(r: Reader, match: dict, key: str) -> re.Pattern:
         r.fail(match, key, f"'{key}' must be a regular expression (a string)")
     try:
         return re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:  # `a{99999999999}` overflows, not re.error
         r.fail(match, key, f"'{key}' is not a valid regular expression: {exc}")
         raise  # r.fail raises; this keeps the type checker sure
 

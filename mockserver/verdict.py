@@ -122,6 +122,23 @@ def group(entries: list[Entry]) -> list[Call]:
     return calls
 
 
+def by_retrier(pairs: list[tuple[Entry, Entry]]) -> list[list[tuple[Entry, Entry]]]:
+    """Retries grouped by who sent them, since each backs off on its own: an SDK's own
+    retries (`x-stainless-retry-count` above 0) in runs, one per call it was given, and the
+    retries of a wrapper around it (tenacity calling the SDK again: the count back at 0).
+    A client that sends no count is one retrier."""
+    if not any(c.retry_count for _, c in pairs):
+        return [pairs]
+    outer = [(p, c) for p, c in pairs if not c.retry_count]
+    runs: list[list[tuple[Entry, Entry]]] = []
+    for p, c in pairs:
+        if c.retry_count:
+            if not runs or c.retry_count == 1:
+                runs.append([])
+            runs[-1].append((p, c))
+    return [outer, *runs]
+
+
 def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
     calls = group([e for e in entries if e.operation is not None and e.outcome != "in_flight"])
     findings: list[dict[str, Any]] = []
@@ -159,9 +176,14 @@ def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
             pair = next((p, c) for (p, c), gap in zip(unguided, gaps) if gap < IMMEDIATE)
             find("no_backoff", "error", f"request {pair[1].id} retried request {pair[0].id} after "
                  f"{pair[1].started - pair[0].ended:.3f}s, with no backoff", list(pair))
-        elif len(gaps) >= 2 and gaps[-1] <= gaps[0]:
-            find("no_backoff", "warning", f"the waits between retries did not grow ({', '.join(f'{g:.2f}s' for g in gaps)})",
-                 [c for _, c in unguided])
+        else:
+            for retrier in by_retrier(unguided):
+                waits = [c.started - p.ended for p, c in retrier]
+                if len(waits) >= 2 and waits[-1] <= waits[0]:
+                    find("no_backoff", "warning",
+                         f"the waits between retries did not grow ({', '.join(f'{g:.2f}s' for g in waits)})",
+                         [c for _, c in retrier])
+                    break
         if len(attempts) > retry_budget + 1:
             find("retry_storm", "error", f"{len(attempts)} attempts at one call, over the budget of {retry_budget} retries",
                  attempts)

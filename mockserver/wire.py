@@ -236,6 +236,17 @@ class Exchange:
         await self.send_body(reply.body, False)
 
 
+_NOT_FIELD_TEXT = re.compile(r"[^\t\x20-\x7e]")
+
+
+def header_text(value: str) -> bytes:
+    """Text a client sent (a model or deployment name) made a valid header value: printable
+    ASCII as is, anything else %-escaped, since a control character would break the answer."""
+    if _NOT_FIELD_TEXT.search(value):
+        value = _NOT_FIELD_TEXT.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), value)
+    return value.encode("ascii")
+
+
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 

@@ -432,3 +432,21 @@ def test_verdict_ignores_requests_in_flight():
     retrying = journal_entry(id=2, started=failed.ended + 0.01, status=0, outcome="in_flight", client=failed.client)
     assert judge([failed, retrying]) == judge([failed])
     assert judge([retrying]) == {"requests": 0, "calls": 0, "ok": True, "findings": []}
+
+
+def test_tenacity_around_a_retrying_sdk_backs_off_per_retrier(chaos):
+    """tenacity around an SDK that retries twice itself: each retrier backs off on its own
+    (the SDK's backoff starts again inside each tenacity attempt), which is no warning."""
+    client = sdk(chaos, 2)
+
+    @retry(retry=retry_if_exception_type(openai.InternalServerError),
+           wait=wait_exponential(multiplier=0.2, min=0.2), stop=stop_after_attempt(2))
+    def call():
+        return ask(client, extra_headers={"X-Mock-Fault": "500; attempts=5"})
+
+    assert call().choices[0].message.content
+    entries = chaos.journal()
+    assert [e["retry_count"] for e in entries] == [0, 1, 2, 0, 1, 2]
+    verdict = chaos.verdict()
+    assert verdict["calls"] == 1 and verdict["ok"], verdict
+    assert [f for f in verdict["findings"] if f["kind"] == "no_backoff"] == [], verdict

@@ -4,6 +4,7 @@ pages, URLs the real API does not redirect, limits it enforces everywhere."""
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import threading
 import time
@@ -412,3 +413,68 @@ def test_lenient_sizes_are_bounded_by_the_real_maxima(make_server):
         long = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "hi", "max_output_tokens": 10**9})
         assert long.status_code == 200
         assert time.monotonic() - began < 5
+
+
+# --- what a hostile tester sent next (fault headers, the admin API, header values) ---------
+
+
+@pytest.mark.parametrize("value,problem", [
+    ("429; retry_after_ms=" + "9" * 400, "retry_after_ms"),
+    ("garbage; bytes=1e30", "bytes"),
+    ('{"status": 429, "headers": {"x-a": "\\u20ac"}}', "x-a"),
+    ('{"status": 429, "headers": {"x-a": "a\\r\\nb"}}', "x-a"),
+    ('{"status": 429, "headers": {"content-length": "5"}}', "content-length"),
+    ('{"status": 429, "headers": {"x a": "5"}}', "x a"),
+    ("²", "unknown fault"),
+])
+def test_fault_headers_that_cannot_be_served_are_the_400(http: httpx.Client, value: str, problem: str):
+    response = http.post("/v1/chat/completions", json=CHAT, headers={"X-Mock-Fault": value.encode("utf-8")})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_mock_fault" and problem in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("message", ["{wait} {foo}", "{wait} {", "}{"])
+def test_any_braces_in_a_fault_message_stand(http: httpx.Client, message: str):
+    fault = json.dumps({"status": 429, "message": message})
+    response = http.post("/v1/chat/completions", json=CHAT, headers={"X-Mock-Fault": fault})
+    assert response.status_code == 429
+    assert response.json()["error"]["message"].endswith(message.replace("{wait}", "").lstrip()[-1:])
+
+
+def test_garbage_is_bounded(make_server):
+    running = make_server()
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"{running.url}/chat/completions", json=CHAT, headers={"X-Mock-Fault": "garbage; bytes=1000000000"})
+    assert httpx.get(f"{running.origin}/__mock/requests").status_code == 200
+
+
+def test_nothing_a_client_sends_can_break_the_journal(make_server):
+    running = make_server()
+    for headers in ({"X-Mock-Fault": '{"status": 429, "headers": {"retry-after-ms": "abc"}}'},
+                    {"x-stainless-retry-count": "9" * 30}, {"x-stainless-retry-count": "9" * 5000},
+                    {"X-Mock-Fault": '{"status": 429, "retry_after": 1e300}'}):
+        httpx.post(f"{running.url}/chat/completions", json=CHAT, headers=headers)
+    assert httpx.get(f"{running.origin}/__mock/requests").status_code == 200
+    assert httpx.get(f"{running.origin}/__mock/verdict").status_code == 200
+    assert httpx.get(f"{running.origin}/__mock/requests?limit=%C2%B2").status_code == 400
+
+
+def test_a_rule_regex_too_large_for_python_is_the_400(http: httpx.Client):
+    response = http.post("/__mock/faults", json={"match": {"message": "a{99999999999}"}, "fault": 429})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_mock_rule"
+
+
+def test_names_a_client_chose_are_escaped_in_headers(make_server):
+    running = make_server(lenient=True)
+    response = httpx.post(f"{running.url}/embeddings", json={"model": "a\u001fb", "input": "x"})
+    assert response.status_code == 200 and response.headers["openai-model"] == "a%1Fb"
+    response = httpx.post(f"{running.origin}/openai/deployments/a%1Fb/chat/completions?api-version=2024-10-21",
+                          json=CHAT, headers={"api-key": "k"})
+    assert response.status_code == 200 and response.headers["x-ms-deployment-name"] == "a%1Fb"
+
+
+def test_query_integers_may_be_integral_floats(http: httpx.Client):
+    http.post("/v1/chat/completions", json={**CHAT, "store": True})
+    response = http.get("/v1/chat/completions?limit=2.0")
+    assert response.status_code == 200 and len(response.json()["data"]) <= 2
+    assert http.get("/v1/chat/completions?limit=2.5").status_code == 400

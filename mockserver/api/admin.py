@@ -67,7 +67,7 @@ async def add_scenario(ex: Exchange) -> Reply:
 
 async def list_requests(ex: Exchange) -> Reply:
     limit = ex.query.get("limit")
-    if limit is not None and (not isinstance(limit, str) or not limit.isdigit()):
+    if limit is not None and (not isinstance(limit, str) or not (limit.isascii() and limit.isdigit()) or len(limit) > 9):
         raise errors.invalid_request("'limit' must be a whole number", param="limit")
     entries = ex.runtime.journal.entries(int(limit) if limit else None)
     return Reply.json({"object": "list", "data": [entry.to_json() for entry in entries]})

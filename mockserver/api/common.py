@@ -83,6 +83,22 @@ def fixture_not_found(ex: Exchange, probe_value: Probe) -> errors.OpenAIError:
     return errors.OpenAIError(404, message, code="fixture_not_found")
 
 
+def query_integer(raw: Any) -> int | None:
+    """An integer from a query string, as the SDKs write it: `20`, or `20.0` when the
+    caller passed a float; None for anything else."""
+    if not isinstance(raw, str) or not raw.isascii() or len(raw) > 20:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
 def list_query(ex: Exchange, default_order: str = "desc") -> dict:
     """A list endpoint's cursor query (`after`, `before`, `limit` 1..100, default 20,
     `order` asc|desc), checked, as keyword arguments for `state.page`."""
@@ -93,10 +109,9 @@ def list_query(ex: Exchange, default_order: str = "desc") -> dict:
     raw = query.get("limit")
     limit = 20
     if raw is not None:
-        try:
-            limit = int(raw)
-        except (TypeError, ValueError):
-            raise errors.invalid_type("limit", "an integer", raw) from None
+        limit = query_integer(raw)
+        if limit is None:
+            raise errors.invalid_type("limit", "an integer", raw)
         if not 1 <= limit <= 100:
             raise errors.out_of_range("limit", limit, 1 if limit < 1 else 100, above=limit > 100, integer=True)
     return {"after": query.get("after"), "before": query.get("before"), "limit": limit, "order": order}

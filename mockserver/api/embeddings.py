@@ -19,7 +19,7 @@ import orjson
 from .. import errors
 from ..catalog import ModelSpec
 from ..routing import Operation
-from ..wire import Exchange, Reply
+from ..wire import Exchange, Reply, header_text
 from .common import api_key, fixture_not_found, probe, requested_model
 
 MAX_INPUT_TOKENS = 8192
@@ -52,7 +52,7 @@ async def create(ex: Exchange) -> Reply:
                     f"tokens ({count} in your prompt; 0 for the completion). Please reduce your prompt; or completion length."
                 )
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, sum(counts))
-    headers += [(b"openai-model", spec.id.encode()), (b"access-control-allow-origin", b"*")]
+    headers += [(b"openai-model", header_text(spec.id)), (b"access-control-allow-origin", b"*")]
 
     first_text = next((item for item in inputs if isinstance(item, str)), None)
     query = probe(ex, body["model"], first_text)

@@ -15,7 +15,7 @@ from .wire import Completion
 from ..fixtures import FixtureResponse
 from ..ids import rng_for
 from ..routing import Operation
-from ..wire import Exchange, Reply, StreamReply
+from ..wire import Exchange, Reply, StreamReply, header_text
 from ..matching import last_user_text
 from .plan import synthesize
 from .rules import check_lengths, check_model_rules, check_request_rules
@@ -42,7 +42,7 @@ async def answer(ex: Exchange) -> Reply | StreamReply:
         check_lengths(spec, len(prompt), budget, body)
     headers = runtime.rate_limits.consume(api_key(ex), spec.id, len(prompt) + (budget or 0))
     if "deployment" in ex.path_params:
-        headers.append((b"x-ms-deployment-name", ex.path_params["deployment"].encode()))
+        headers.append((b"x-ms-deployment-name", header_text(ex.path_params["deployment"])))
 
     query = probe(ex, body["model"], last_user_text(body))
     hit = runtime.fixtures.find(query)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 TRANSPORT = "mockserver.transport"  # scope extension set by mockserver.protocol
+GARBAGE_MAX = 1 << 20  # a garbage fault writes at most 1 MiB: enough to break any parser
 
 
 def error_reply(fault: Fault, ex: Exchange) -> Reply:
@@ -45,9 +46,7 @@ def error_reply(fault: Fault, ex: Exchange) -> Reply:
     if fault.body is not None:
         content_type = b"text/html" if fault.body.lstrip().startswith("<") else JSON
         return Reply(fault.body.encode(), fault.status, headers, content_type=content_type, profile="catalog")
-    message = fault.message or ""
-    if "{wait}" in message:
-        message = message.format(wait=go_duration(wait or 1.0))
+    message = (fault.message or "").replace("{wait}", go_duration(wait or 1.0))  # not format(): any braces may stand
     envelope = {"error": {"message": message, "type": fault.type, "param": fault.param, "code": fault.code}}
     return Reply(orjson.dumps(envelope, option=orjson.OPT_INDENT_2), fault.status, headers)
 
@@ -98,7 +97,7 @@ async def deliver(ex: Exchange, reply: Reply | StreamReply, fault: Fault) -> str
     if kind == "garbage":
         transport = _transport(ex)
         if transport is not None:
-            transport.write(os.urandom(fault.bytes or 64))
+            transport.write(os.urandom(min(fault.bytes or 64, GARBAGE_MAX)))
         await close(ex)
         return "connection"
     if kind in ("headers_then_close", "limit_data"):

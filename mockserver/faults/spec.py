@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,7 +171,7 @@ def _spec(r: Reader, value: Any, parent: Any, key: Any) -> dict | None:
     if isinstance(value, dict):
         return value
     word = str(value).strip().lower().replace("-", "_")
-    if word.isdigit():
+    if word.isascii() and word.isdigit():
         return {"status": int(word)}
     if word == OK:
         return None
@@ -221,10 +222,10 @@ def _convert(r: Reader, where: dict, key: str, raw: Any, converter: str) -> dict
     if converter == _MS:
         return {_MS_FIELDS[key]: _number(r, where, key, raw) / 1000}
     if converter == "int":
-        if isinstance(raw, float) and raw.is_integer():
+        if isinstance(raw, float) and raw.is_integer() and abs(raw) <= MAX_INT:
             raw = int(raw)  # `after_chunks=3.0`: any integer may arrive as an integral float
-        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-            r.fail(where, key, f"{key!r} must be a whole number >= 0")
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_INT:
+            r.fail(where, key, f"{key!r} must be a whole number from 0 to {MAX_INT}")
         return {key: raw}
     if converter == "seconds":
         return {key: _number(r, where, key, raw)}
@@ -249,18 +250,31 @@ def _convert(r: Reader, where: dict, key: str, raw: Any, converter: str) -> dict
     if converter == "headers":
         if not isinstance(raw, dict):
             r.fail(where, key, "'headers' must be a mapping")
-        return {key: tuple((str(k).lower(), str(v)) for k, v in raw.items())}
+        headers = tuple((str(k).lower(), str(v)) for k, v in raw.items())
+        for name, value in headers:
+            if not _TOKEN.fullmatch(name) or name in _FRAMING:
+                r.fail(where, key, f"{name!r} cannot be a fault's header (an HTTP token, and not one that frames the answer)")
+            if not _FIELD_VALUE.fullmatch(value):
+                r.fail(where, key, f"the value of {name!r} must be printable Latin-1 text, without line breaks")
+        return {key: headers}
     if converter == "body":
         return {key: raw if isinstance(raw, str) else json.dumps(raw)}
     return {}
 
+
+MAX_INT = 10**12  # any count or size a fault takes (ms, bytes, chunks): far past any use, never an overflow
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # RFC 9110 field names (lower-cased)
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_FRAMING = {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer", "te",
+            "content-type"}
 
 _MS_FIELDS = {"delay_ms": "delay", "jitter_ms": "jitter", "first_chunk_ms": "first_chunk",
               "chunk_delay_ms": "chunk_delay", "hold_ms": "hold", "slice_delay_ms": "slice_delay"}
 
 
 def _number(r: Reader, where: dict, key: str, raw: Any) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 0 or not math.isfinite(raw):
+    """Durations: any finite amount (holds are capped by `max_hold_seconds` where they are served)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 0 or not math.isfinite(float(raw)):
         r.fail(where, key, f"{key!r} must be a number >= 0")
     return float(raw)
 

@@ -30,7 +30,7 @@ from ..chat.plan import cut_calls, token_logprobs
 from . import plan
 from . import rules
 from . import tools as responses_tools
-from ..api.common import (api_key, delete_stored, fixture_not_found, list_query, probe, request_rng_seed,
+from ..api.common import (api_key, delete_stored, fixture_not_found, list_query, probe, query_integer, request_rng_seed,
                      requested_model, text_of)
 
 KIND = record_shape("response", "response", "input_items")
@@ -473,15 +473,14 @@ async def retrieve(ex: Exchange) -> Reply | StreamReply:
         return Reply.pretty(current(ex, record))
     if "events" not in record:
         raise errors.invalid_request("Only responses created with background=true can be streamed.", param="stream")
-    after = ex.query.get("starting_after", "-1")
-    try:
-        after = int(after)
-    except (TypeError, ValueError):
-        raise errors.invalid_type("starting_after", "an integer", after) from None
+    raw = ex.query.get("starting_after", "-1")
+    after = query_integer(raw)
+    if after is None:
+        raise errors.invalid_type("starting_after", "an integer", raw)
     # Resuming replays the stored events after `starting_after`, through to the end.
     record["clock"]["finished"] = True
     ex.runtime.store.put(KIND, ex.path_params["response_id"], record)
-    return StreamReply([f.encode() for f in record["events"][after + 1:]])
+    return StreamReply([f.encode() for f in record["events"][max(after, -1) + 1:]])
 
 
 async def delete(ex: Exchange) -> Reply:
