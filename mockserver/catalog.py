@@ -68,6 +68,9 @@ RULES: list[tuple[str, dict]] = [
     (r"^codex-mini", dict(_REASONING_O, family="responses")),
     (r"^gpt-5(\.\d+)?-chat", dict(context_window=128_000, max_output=16_384, verbosity=True)),
     (r"^gpt-5(-mini|-nano|-pro|-codex)?(-\d{4}-\d{2}-\d{2})?$", dict(_GPT5, efforts=EFFORTS_GPT5, default_effort="medium", extended_cache=True)),
+    # gpt-5.1-codex-max brought `xhigh` (widely used through the Codex CLI, e.g. "gpt-5.1-codex-max
+    # xhigh"); refusing it would be a false 400.
+    (r"^gpt-5\.1-codex-max", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="medium", extended_cache=True)),
     (r"^gpt-5\.1", dict(_GPT5, efforts=EFFORTS_GPT51, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
     (r"^gpt-(5\.\d+|6)", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
     (r"^gpt-4\.1", dict(context_window=1_047_576, max_output=32_768, extended_cache=True)),

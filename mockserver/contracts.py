@@ -40,7 +40,7 @@ def deep_merge(base: Any, overlay: Any) -> Any:
 
 
 # `metadata`, wherever a request takes it: at most 16 pairs, keys of at most 64 characters,
-# values of at most 512 (the API reference, on every `metadata` parameter; a long value is
+# values of at most 512 (the API reference and the official spec's `Metadata`; a long value is
 # answered `string_above_max_length` with param `metadata.<key>`, as publicly reported).
 # One rule for every family, applied as a constraint: `--lenient` skips it.
 METADATA_LIMITS = {"maxProperties": 16, "propertyNames": {"maxLength": 64},

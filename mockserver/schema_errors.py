@@ -62,6 +62,10 @@ def modern_error(p: Problem, top_level_unknown: str) -> OpenAIError:
     if p.kind == "missing":
         return errors.missing_parameter(param)
     if p.kind == "unknown":
+        # Chat and embeddings at the top level: "Unrecognized request argument supplied: foo"
+        # (publicly reported, e.g. openai/openai-python#433). Elsewhere "Unknown parameter: 'x'."
+        # with `unknown_parameter` (recorded: test_openai_metrics/test_image_gen_metrics#1; nested,
+        # publicly reported: labring/FastGPT#1253, theopenco/llmgateway#2820).
         if len(p.path) == 1 and top_level_unknown == "unrecognized":
             return errors.unrecognized_argument(p.path[0])
         return errors.unknown_parameter(param)

@@ -2,7 +2,11 @@
 
 Every object must set `additionalProperties: false` and list every property in
 `required`. A client whose schema breaks a rule gets a 400 from the real API; it
-gets the same 400, in the same words, from the fake.
+gets the same 400, in the same words, from the fake. Backing: the structured-outputs guide
+("Supported schemas") and, for `additionalProperties`, the recording
+ChatToolTests/StructuredOutputs(WithoutSchema,Strict,FailureExpected)#0; `required` and the
+missing `type` key are publicly reported in the same `In context=(...)` words. Checked only
+when the caller asks for `strict: true`.
 """
 
 from __future__ import annotations

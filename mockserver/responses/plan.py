@@ -52,22 +52,35 @@ def input_items(value: Any, make_id: Callable[[str], str]) -> list[dict]:
 
 
 def check_reasoning_items(value: Any) -> None:
-    """A reasoning item sent back must come with the item it led to (that item's id
-    follows it), as the real API requires."""
+    """A reasoning item sent back must come with the item it led to. Refused only in the
+    two shapes on record: nothing follows it (community.openai.com/t/1236046, "a reasoning
+    item as the last input item"), or an assistant message without an id follows it, which
+    the API cannot pair with it (recorded: test_openai_responses_thinking_with_modified_history#1).
+    Any other item is accepted, a `function_call` without an id among them (paired by its
+    `call_id`; real traffic, e.g. the Vercel AI SDK with `store: false`)."""
     if not isinstance(value, list):
         return
     for index, item in enumerate(value):
         if isinstance(item, dict) and item.get("type") == "reasoning" and item.get("id"):
             following = value[index + 1] if index + 1 < len(value) else None
-            if not isinstance(following, dict) or not following.get("id"):
+            if following is None or _unpaired_message(following):
                 raise errors.invalid_request(
                     f"Item '{item['id']}' of type 'reasoning' was provided without its required following item.",
                     param="input",
                 )
 
 
+def _unpaired_message(item: Any) -> bool:
+    """An assistant message the API cannot tie to the reasoning before it: it has no id."""
+    if not isinstance(item, dict) or item.get("role") != "assistant":
+        return False
+    return item.get("type", "message") == "message" and not item.get("id")
+
+
 def check_tool_outputs(history: list[dict]) -> None:
-    """A function_call_output must answer a function call the conversation holds."""
+    """A function_call_output must answer a function call the conversation holds (publicly
+    reported: continuedev/continue#10092, vercel/ai#8216, "No tool call found for function
+    call output with call_id …", param `input`)."""
     calls = {item.get("call_id") for item in history if item.get("type") in ("function_call", "custom_tool_call")}
     for item in history:
         if item.get("type") in ("function_call_output", "custom_tool_call_output") and item.get("call_id") not in calls:
