@@ -1,10 +1,16 @@
 """The clock background work runs on: real time times a scale, plus whatever a test
 has advanced it by (`POST /__mock/clock`). With `time_scale: 0` only the test moves it,
-so "queued, then in progress, then completed" happens exactly when the test says."""
+so "queued, then in progress, then completed" happens exactly when the test says.
+
+It stays finite and within LIMIT seconds (about 31,700 years): a background response
+stores the time it started, and JSON has no infinity (orjson writes it as null)."""
 
 from __future__ import annotations
 
+import math
 import time
+
+LIMIT = 1e12  # seconds; an advance past it is refused, and the scaled real time stops there
 
 
 class Clock:
@@ -14,9 +20,17 @@ class Clock:
 
     def now(self) -> float:
         """Seconds since start-up (or the last reset), as background work sees them."""
-        return (time.monotonic() - self._started) * self.scale + self._advanced
+        now = (time.monotonic() - self._started) * self.scale + self._advanced
+        return now if now <= LIMIT else LIMIT  # also a huge or infinite scale (NaN compares false)
 
     def advance(self, seconds: float) -> float:
+        """Move the clock forward; ValueError (the clock unchanged) for an advance that is not
+        a finite number of seconds, 0 or more, or that would take it past LIMIT."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("'advance' must be a finite number of seconds, 0 or more.")
+        if self.now() + seconds > LIMIT:
+            raise ValueError(f"'advance' would take the clock past {LIMIT:.0e} seconds (it is at {self.now():g}); "
+                             "POST /__mock/reset sets it back to 0.")
         self._advanced += seconds
         return self.now()
 

@@ -1,9 +1,10 @@
 """The `--state` file: what mockserver does with a SQLite file that is not (or no longer)
 what it expects. A database of another application or of a newer mockserver stops
 start-up, named, and is left byte for byte as it was; a file of the first release (no
-version) is adopted; a row whose body is not a JSON object refuses start-up, named, and
-met at run time (changed behind the server's back) reads as absent: the family's 404 and
-one warning, never a 500."""
+version) is adopted; a row whose body is not a JSON object of its kind's shape (not JSON, or
+wrong contents under the right keys) refuses start-up, named, and met at run time (changed
+behind the server's back) reads as absent: the family's 404 and one warning, never a 500.
+The background clock stays finite, so nothing the server stores holds a null for a time."""
 
 from __future__ import annotations
 
@@ -253,3 +254,241 @@ def test_an_unreadable_row_stops_start_up_named(tmp_path):
     assert (f"mockserver: {path}: holds 3 stored objects whose body is not a JSON object of its kind's shape "
             f"(the first: response '{ids[0]}')") in result.stderr
     assert (rows(path), header(path)) == before  # nothing deleted, changed or stamped
+
+
+# --- rows of the right keys and the wrong contents --------------------------------------------
+# Each family declares its record's shape as a JSON Schema of what its handlers read
+# (`record_shape`); a row failing it is as absent as one that is not JSON at all.
+
+
+def tamper(path: Path, id: str, change) -> bytes:
+    """Rewrite a stored object behind the server's back: `change(record)` is the new record."""
+    with sqlite3.connect(path) as db:
+        record = orjson.loads(db.execute("SELECT body FROM objects WHERE id = ?", (id,)).fetchone()[0])
+    db.close()
+    body = orjson.dumps(change(record))
+    write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", body, id)
+    return body
+
+
+def store_one(running: RunningServer, family: str) -> tuple[str, list[tuple[str, str, dict | None, int]]]:
+    """One object of `family`, stored through the API: its id, and requests that read it with
+    the answer each gives once it is absent (a list answers 200, without it)."""
+    client = sdk(running)
+    if family == "chat":
+        done = client.chat.completions.create(model="gpt-4o-mini", store=True,
+                                              messages=[{"role": "user", "content": "Hi"}])
+        return done.id, [
+            ("GET", "/chat/completions", None, 200),
+            ("GET", "/chat/completions?model=gpt-4o-mini&metadata[k]=v", None, 200),
+            ("GET", f"/chat/completions/{done.id}", None, 404),
+            ("GET", f"/chat/completions/{done.id}/messages", None, 404),
+            ("POST", f"/chat/completions/{done.id}", {"metadata": {"k": "v"}}, 404),
+            ("DELETE", f"/chat/completions/{done.id}", None, 404),
+        ]
+    if family == "conversation":
+        conversation = client.conversations.create(items=[{"role": "user", "content": "Hi"}])
+        return conversation.id, [
+            ("GET", f"/conversations/{conversation.id}", None, 404),
+            ("POST", f"/conversations/{conversation.id}", {"metadata": {"k": "v"}}, 404),
+            ("GET", f"/conversations/{conversation.id}/items", None, 404),
+            ("GET", f"/conversations/{conversation.id}/items/msg_1", None, 404),
+            ("POST", f"/conversations/{conversation.id}/items", {"items": [{"role": "user", "content": "More"}]}, 404),
+            ("POST", "/responses", {"model": "gpt-4o-mini", "input": "And?", "conversation": conversation.id}, 404),
+            ("DELETE", f"/conversations/{conversation.id}", None, 404),
+        ]
+    background = family == "background"
+    response = client.responses.create(model="gpt-4o-mini", input="Hi", background=background)
+    if not background:  # a later request may name one of its items: the lookup goes through every stored response
+        reference = response.output[-1].id
+        return response.id, [
+            ("GET", f"/responses/{response.id}", None, 404),
+            ("GET", f"/responses/{response.id}/input_items", None, 404),
+            ("POST", "/responses", {"model": "gpt-4o-mini", "input": "And?", "previous_response_id": response.id}, 404),
+            ("POST", "/responses/input_tokens", {"model": "gpt-4o-mini", "input": "And?",
+                                                 "previous_response_id": response.id}, 404),
+            ("POST", "/responses", {"model": "gpt-4o-mini",
+                                    "input": [{"type": "item_reference", "id": reference}]}, 404),
+            ("DELETE", f"/responses/{response.id}", None, 404),
+        ]
+    return response.id, [
+        ("GET", f"/responses/{response.id}", None, 404),
+        ("GET", f"/responses/{response.id}?stream=true", None, 404),
+        ("POST", f"/responses/{response.id}/cancel", {}, 404),
+        ("DELETE", f"/responses/{response.id}", None, 404),
+    ]
+
+
+WRONG_CONTENTS = {  # the hostile tester's rows: every declared key there, the wrong thing in it
+    "chat completion without an id": ("chat", lambda r: {"completion": {"x": 1}, "model": "gpt-4o-mini",
+                                                          "messages": []}),
+    "chat messages an object": ("chat", lambda r: {**r, "messages": {"id": "x"}}),
+    "response output an int": ("response", lambda r: {**r, "response": {**r["response"], "output": 1}}),
+    "response input items of ints": ("response", lambda r: {**r, "input_items": [1, 2]}),
+    "conversation items a string": ("conversation", lambda r: {**r, "items": "abc"}),
+    "background clock null": ("background", lambda r: {**r, "clock": None}),
+    "background clock time null": ("background", lambda r: {**r, "clock": {**r["clock"], "started": None}}),
+    "background opening a list": ("background", lambda r: {**r, "opening": []}),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_CONTENTS))
+def test_a_row_of_the_wrong_contents_at_run_time_is_absent_and_logged(tmp_path, make_server, caplog, case):
+    family, change = WRONG_CONTENTS[case]
+    path = tmp_path / "state.db"
+    running = make_server(state=path, time_scale=0)  # a background response stays queued
+    id, requests = store_one(running, family)
+    body = tamper(path, id, change)
+    with caplog.at_level(logging.WARNING, logger="mockserver"), httpx.Client(base_url=running.url) as http:
+        for method, url, payload, status in requests:
+            answer = http.request(method, url, json=payload)
+            assert answer.status_code == status, (method, url, answer.text)
+            if status == 404:
+                assert answer.json()["error"]["message"]
+            else:
+                assert id not in [item["id"] for item in answer.json()["data"]]  # the list skips it
+    warnings = [r.getMessage() for r in caplog.records if r.name == "mockserver" and id in r.getMessage()]
+    assert len(warnings) == 1, warnings  # one, however often it is read
+    kind = {"chat": "chat.completion", "background": "response"}.get(family, family)
+    assert f"{path}: the stored {kind} '{id}' is not a JSON object of its kind's shape (at /" in warnings[0]
+    assert not any(r.exc_info for r in caplog.records if r.name == "mockserver")
+    assert [j["status"] for j in running.journal()].count(500) == 0
+    assert [row[3] for row in rows(path) if row[2] == id] == [body]  # left as it was
+
+
+@pytest.mark.parametrize("case", list(WRONG_CONTENTS))
+def test_a_row_of_the_wrong_contents_stops_start_up_named(tmp_path, case):
+    family, change = WRONG_CONTENTS[case]
+    path = tmp_path / "state.db"
+    first = RunningServer(Config(state=path, time_scale=0)).start()
+    try:
+        ids = [store_one(first, family)[0] for _ in range(3)]
+    finally:
+        stop(first)
+    id = ids[1]  # good rows before and after it
+    tamper(path, id, change)
+    before = rows(path), header(path)
+    kind = {"chat": "chat.completion", "background": "response"}.get(family, family)
+    with pytest.raises(SourceError) as refused:
+        SQLiteStore(path)
+    assert str(refused.value).startswith(
+        f"{path}: holds 1 stored object whose body is not a JSON object of its kind's shape "
+        f"(the first: {kind} '{id}'): at /")
+    assert (rows(path), header(path)) == before  # nothing deleted, changed or stamped
+
+
+def test_the_start_up_check_names_the_first_and_counts_every_kind_of_bad_row(tmp_path):
+    path = tmp_path / "state.db"
+    first = RunningServer(Config(state=path)).start()
+    try:
+        client = sdk(first)
+        ids = [client.responses.create(model="gpt-4o-mini", input=f"n{n}").id for n in range(3)]
+    finally:
+        stop(first)
+    tamper(path, ids[2], lambda r: {**r, "input_items": "x"})  # wrong contents
+    write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b"[1]", ids[1])  # not an object
+    # a kind no family declares: any JSON object will do
+    write_behind(path, "INSERT INTO objects (kind, id, body) VALUES ('file', 'file_1', 'nope')")
+    write_behind(path, "INSERT INTO objects (kind, id, body) VALUES ('file', 'file_2', '{\"any\": 1}')")
+    result = serve(path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert (f"mockserver: {path}: holds 3 stored objects whose body is not a JSON object of its kind's shape "
+            f"(the first: response '{ids[1]}'): not a JSON object; mockserver leaves them as they are") in result.stderr
+
+
+# Recorded bodies with no more than a handler needs: no status, model or created, an output item without an id.
+RECORDED_BARE = """\
+fixtures:
+  - match: {endpoint: responses, message: '^bare$'}
+    response:
+      body: {id: resp_bare, object: response, output: [{type: message, role: assistant,
+             content: [{type: output_text, text: Bare.}]}]}
+  - match: {endpoint: chat.completions, message: '^bare$'}
+    response:
+      body: {id: chatcmpl-bare, object: chat.completion, choices: [{message: {role: assistant, content: Bare.}}]}
+"""
+
+
+def test_what_the_server_stores_passes_its_own_check(tmp_path):
+    """Every kind of record the families write, background ones and recorded bodies included,
+    reads back and opens again: the shapes ask nothing the server does not write."""
+    path = tmp_path / "state.db"
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "bare.yaml").write_text(RECORDED_BARE)
+    running = RunningServer(Config(state=path, time_scale=0, fixtures=[tmp_path / "fixtures"])).start()
+    try:
+        client = sdk(running)
+        bare = client.responses.create(model="gpt-4o-mini", input="bare")
+        assert bare.id == "resp_bare" and client.responses.retrieve(bare.id).output_text == "Bare."
+        after = client.responses.create(model="gpt-4o-mini", input="And?", previous_response_id=bare.id)
+        items = client.responses.input_items.list(after.id)
+        assert [item.id for item in items][1] is None  # the fixture's output item had none: listed, not a 500
+        assert client.chat.completions.create(model="gpt-4o-mini", store=True,
+                                              messages=[{"role": "user", "content": "bare"}]).id == "chatcmpl-bare"
+        plain = client.responses.create(model="gpt-4o-mini", input="Hi", store=True)
+        chained = client.responses.create(model="gpt-4o-mini", input="And?", previous_response_id=plain.id)
+        tools = client.responses.create(model="gpt-4o-mini", input=[
+            {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "call_1", "output": "42"}])
+        background = client.responses.create(model="gpt-4o-mini", input="Later", background=True)
+        streamed = list(client.responses.create(model="gpt-4o-mini", input="Watch", background=True, stream=True))
+        conversation = client.conversations.create(items=[{"role": "user", "content": "Hi"}])
+        client.responses.create(model="gpt-4o-mini", input="In it", conversation=conversation.id)
+        client.chat.completions.create(model="gpt-4o-mini", store=True, metadata={"k": "v"},
+                                       messages=[{"role": "system", "content": "Be brief."},
+                                                 {"role": "user", "content": [{"type": "text", "text": "Hi"}]}])
+        client.chat.completions.create(model="gpt-4o-mini", store=True, stream=True,
+                                       messages=[{"role": "user", "content": "Hi"}]).close()
+        client.responses.cancel(background.id)
+    finally:
+        stop(running)
+    stored = rows(path)
+    assert {row[1] for row in stored} == {"response", "conversation", "chat.completion"} and len(stored) >= 12
+    store = SQLiteStore(path)  # the start-up check passes
+    try:
+        for _, kind, id, body in stored:
+            assert store.get(kind, id) == orjson.loads(body)
+    finally:
+        store.close()
+    assert chained.id and tools.id and streamed
+
+
+# --- the background clock stays finite ----------------------------------------------------------
+
+
+def test_the_clock_cannot_be_advanced_to_infinity(tmp_path, make_server):
+    """Twice 1e308 made it infinite, and a background response then stored null for its start
+    time; now an advance past 10^12 seconds is refused, and the clock is as it was."""
+    path = tmp_path / "state.db"
+    running = make_server(state=path, time_scale=0)
+    client = sdk(running)
+    clock = f"{running.origin}/__mock/clock"
+    for _ in range(2):
+        answer = httpx.post(clock, json={"advance": 1e308})
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["param"] == "advance" and "past 1e+12 seconds" in error["message"]
+    assert httpx.get(clock).json()["now"] == 0
+    assert httpx.post(clock, json={"advance": 1e12 - 10}).json()["now"] == 1e12 - 10
+    assert httpx.post(clock, json={"advance": 11}).status_code == 400
+    created = client.responses.create(model="gpt-4o-mini", input="Late.", background=True)
+    assert isinstance(orjson.loads(rows(path)[-1][3])["clock"]["started"], float)
+    assert client.responses.retrieve(created.id).status == "queued"
+    assert httpx.post(clock, json={"advance": 10}).status_code == 200  # exactly to the bound
+    assert client.responses.retrieve(created.id).status == "completed"
+    assert client.responses.cancel(created.id).status == "completed"
+    for bad in (-1, "1", True, None, 10**30):
+        assert httpx.post(clock, json={"advance": bad}).status_code == 400
+    assert [j["status"] for j in running.journal()].count(500) == 0
+
+
+def test_a_clock_of_any_scale_stays_finite():
+    from mockserver.clock import LIMIT, Clock
+
+    for scale in (float("inf"), 1e300, 1.0, 0.0):
+        clock = Clock(scale)
+        assert 0 <= clock.now() <= LIMIT
+    with pytest.raises(ValueError):
+        Clock(0).advance(float("nan"))
+    with pytest.raises(ValueError):
+        Clock(0).advance(float("inf"))

@@ -88,7 +88,14 @@ async def advance_clock(ex: Exchange) -> Reply:
     seconds = body.get("advance") if isinstance(body, dict) else None
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
         raise errors.invalid_request("'advance' must be a number of seconds, 0 or more.", param="advance")
-    return Reply.json({"now": ex.runtime.clock.advance(seconds)})
+    try:  # the clock stays finite and within clock.LIMIT: a stored background response keeps its time
+        now = ex.runtime.clock.advance(float(seconds))
+    except OverflowError:  # an integer too big for a float
+        raise errors.invalid_request("'advance' must be a finite number of seconds, 0 or more.",
+                                     param="advance") from None
+    except ValueError as err:
+        raise errors.invalid_request(str(err), param="advance") from None
+    return Reply.json({"now": now})
 
 
 async def read_clock(ex: Exchange) -> Reply:

@@ -28,7 +28,18 @@ from ..synth.text import paragraph, sentence
 from ..wire import Exchange, Reply, StreamReply
 from ..api.common import delete_stored, list_query, requested_model, text_of
 
-KIND = record_shape("chat.completion", "completion", "model", "messages")
+# A stored completion, as far as these endpoints read it (state/store.py, `record_shape`):
+# the completion (its id listed, its metadata filtered on), the model, the messages (listed by id).
+KIND = record_shape("chat.completion", {
+    "type": "object",
+    "required": ["completion", "model", "messages"],
+    "properties": {
+        "completion": {"type": "object", "required": ["id"],
+                       "properties": {"metadata": {"type": ["object", "null"]},
+                                      "choices": {"type": "array", "items": {"type": "object"}}}},
+        "messages": {"type": "array", "items": {"type": "object", "required": ["id"]}},
+    },
+})
 
 
 def not_found(completion_id: str) -> errors.OpenAIError:

@@ -21,7 +21,15 @@ from ..wire import Exchange, Reply
 from . import plan
 from ..api.common import delete_stored, list_query
 
-KIND = record_shape("conversation", "conversation", "items")
+# A stored item (a conversation's, or a stored response's input or output) as the handlers
+# read it back: an object; a tool call's `call_id` a scalar (the calls are gathered in a set).
+ITEM_SHAPE = {"type": "object", "properties": {"call_id": {"type": ["string", "number", "boolean", "null"]}}}
+# A stored conversation, as far as these handlers read it (state/store.py, `record_shape`).
+KIND = record_shape("conversation", {
+    "type": "object",
+    "required": ["conversation", "items"],
+    "properties": {"conversation": {"type": "object"}, "items": {"type": "array", "items": ITEM_SHAPE}},
+})
 
 
 def not_found(conversation_id: str) -> errors.OpenAIError:

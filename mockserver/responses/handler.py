@@ -33,7 +33,25 @@ from . import tools as responses_tools
 from ..api.common import (api_key, delete_stored, fixture_not_found, list_query, probe, query_integer, request_rng_seed,
                      requested_model, text_of)
 
-KIND = record_shape("response", "response", "input_items")
+# A stored response, as far as these handlers read it (state/store.py, `record_shape`): its
+# output and input items are objects; a background one also has its clock, its opening
+# state and its events, and its response a status (cancel reads it).
+KIND = record_shape("response", {
+    "type": "object",
+    "required": ["response", "input_items"],
+    "properties": {
+        "response": {"type": "object",
+                     "properties": {"output": {"type": ["array", "null"], "items": conversations.ITEM_SHAPE}}},
+        "input_items": {"type": "array", "items": conversations.ITEM_SHAPE},
+        "clock": {"type": "object", "required": ["started", "cancelled", "finished"],
+                  "properties": {"started": {"type": "number"}, "cancelled": {"type": "boolean"},
+                                 "finished": {"type": "boolean"}}},
+        "opening": {"type": "object", "required": ["status"]},
+        "events": {"type": "array", "items": {"type": "string"}},
+    },
+    "dependentRequired": {"clock": ["opening", "events"], "events": ["clock"]},
+    "dependentSchemas": {"clock": {"properties": {"response": {"required": ["status"]}}}},
+})
 
 
 def not_found(response_id: str) -> errors.OpenAIError:

@@ -11,7 +11,8 @@ stored (the order lists page through). Two backends:
   request that made it is answered, so a restarted server, or one killed mid-request,
   still has everything it acknowledged. Not bounded. The file's schema is versioned and
   checked at start-up (schema.py): a file that is not ours, or is newer, or holds rows
-  that are not JSON objects stops start-up, named.
+  that are not JSON objects of their kind's shape (its family's `record_shape`) stops
+  start-up, named; such a row written while the server runs reads as absent.
 
 Both hand out copies: a handler changing what it read never changes what is stored.
 """

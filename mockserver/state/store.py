@@ -5,25 +5,57 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterator
 
+import jsonschema_rs
 import orjson
 
 from ..wire import kept
 
 
-# The top-level keys each kind's records hold, as the families declare them
-# (`record_shape`): a SQLite row of a known kind without them (changed outside mockserver)
-# is refused at start-up and read as absent at run time, never a 500 (sqlite.py, schema.py).
-SHAPES: dict[str, tuple[str, ...]] = {}
+# What each kind's records hold, as the families declare it (`KIND = record_shape(kind,
+# schema)`): a small JSON Schema of what their handlers index, compiled once. The SQLite
+# backend checks each row it reads against it (a row changed outside mockserver reads as
+# absent, never a 500: sqlite.py) and every row at start-up (schema.py). A schema asks only
+# what a handler relies on, so whatever the server itself stores (a fixture's body included)
+# passes unless a handler could not have read it either.
+class Shape:
+    __slots__ = ("kind", "schema", "validator")
+
+    def __init__(self, kind: str, schema: dict) -> None:
+        self.kind = kind
+        self.schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+        self.validator = jsonschema_rs.validator_for(self.schema)
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, dict) and self.validator.is_valid(value)
+
+    def problem(self, value: object) -> str:
+        """Why `value` is refused, in a few words (for the warning; only when it is)."""
+        if not isinstance(value, dict):
+            return "not a JSON object"
+        for error in self.validator.iter_errors(value):
+            where = "/" + "/".join(str(step) for step in error.instance_path)
+            said = f"at {where}: {error.message}"
+            return said if len(said) <= 200 else said[:197] + "..."  # the message quotes the value
+        return "valid"
 
 
-def record_shape(kind: str, *keys: str) -> str:
-    """Declare what a stored `kind` holds; returns the kind (`KIND = record_shape(...)`)."""
-    SHAPES[kind] = keys
+SHAPES: dict[str, Shape] = {}
+
+
+def record_shape(kind: str, schema: dict) -> str:
+    """Declare what a stored `kind` holds, as a JSON Schema of the record (an object whose
+    `required` keys are its top-level keys); returns the kind (`KIND = record_shape(...)`)."""
+    if schema.get("type") != "object":
+        raise ValueError(f"the record shape of {kind!r} must be a JSON Schema of type object")
+    SHAPES[kind] = Shape(kind, schema)
     return kind
 
 
 def well_formed(kind: str, value: object) -> bool:
-    return isinstance(value, dict) and all(key in value for key in SHAPES.get(kind, ()))
+    """Whether `value` is a record of `kind` as its family declared it (any object, for a
+    kind that declared nothing)."""
+    shape = SHAPES.get(kind)
+    return shape.accepts(value) if shape is not None else isinstance(value, dict)
 
 
 class Store:
@@ -51,6 +83,10 @@ class Store:
 
 
 class MemoryStore(Store):
+    """Objects in this process, as the bytes the server wrote. Nothing else writes them, so
+    what is read back is what a handler stored: no shape check on reads (the SQLite file,
+    which other programs can change, is checked: sqlite.py)."""
+
     def __init__(self, max_objects: int = 10_000) -> None:
         self.max_objects = max_objects
         self._data: OrderedDict[tuple[str, str], bytes] = OrderedDict()
@@ -83,7 +119,7 @@ def page(items: list[dict], *, after: str | None, before: str | None, limit: int
     in the order asked for. `alphabetical`: the Responses family's key order
     (`first_id, has_more, last_id`) rather than chat's (`first_id, last_id, has_more`)."""
     ordered = items if order == "asc" else items[::-1]
-    ids = [item["id"] for item in ordered]
+    ids = [item.get("id") for item in ordered]  # an item stored without one (a fixture's output) lists as null
     start, end = 0, len(ordered)
     if after is not None and after in ids:
         start = ids.index(after) + 1
@@ -96,7 +132,7 @@ def page(items: list[dict], *, after: str | None, before: str | None, limit: int
     else:
         chosen = window[:limit]
         has_more = len(window) > limit
-    first, last = (chosen[0]["id"], chosen[-1]["id"]) if chosen else (None, None)
+    first, last = (chosen[0].get("id"), chosen[-1].get("id")) if chosen else (None, None)
     if alphabetical:
         return {"object": "list", "data": chosen, "first_id": first, "has_more": has_more, "last_id": last}
     return {"object": "list", "data": chosen, "first_id": first, "last_id": last, "has_more": has_more}
