@@ -7,6 +7,7 @@ A config file is checked key by key; anything wrong stops start-up with
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,9 @@ def load_config(path: str | Path) -> Config:
         elif key == "scenarios":
             check.mapping(value, "'scenarios'")
             config.scenarios = value
+    for key, types in _SCALARS.items():
+        if float in types and not math.isfinite(getattr(config, key)):
+            check.fail(data, key, f"{key} must be a finite number")
     if not 0 < config.port < 65536:
         check.fail(data, "port", f"port must be between 1 and 65535, got {config.port}")
     for key in ("max_body_bytes", "journal_size", "max_hold_seconds", "state_max_objects", "client_timeout_seconds",
