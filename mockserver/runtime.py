@@ -48,7 +48,9 @@ class Runtime:
                 if self.catalog.get(model) is None:
                     self.catalog.add(ModelEntry(id=model))
         self.prompt_cache = PromptCache()
-        self.memo = LRU(1024)  # answers already rendered for the same request bytes
+        # Answers already rendered for the same request bytes: at most 1,024 of them and
+        # 64 MiB by estimate, keys included (`runtime.memo.max_bytes` may be changed).
+        self.memo = LRU(1024, max_bytes=64 << 20)
         self.rate_limits = RateLimits(config.rate_limits, config.enforce_rate_limits)
         self.faults = FaultEngine(
             lambda name: resolve_endpoint(name, self.operations),
@@ -67,10 +69,13 @@ class Runtime:
         self.system_fingerprint = self.ids.make("fp_", 10, "0123456789abcdef")
 
     def reset(self) -> None:
-        """Back to the state at start-up: sequences, caches, buckets, fault rules and
-        counters, the journal, and every stored object (in a `--state` file too)."""
+        """Back to the state at start-up: sequences, caches (prompt cache, remembered
+        answers and prompts), buckets, fault rules and counters, the journal, and every
+        stored object (in a `--state` file too)."""
         self.fixtures.reset()
         self.prompt_cache.clear()
+        self.memo.clear()
+        self.tokenizer.clear()
         self.rate_limits.reset()
         self.catalog.deleted.clear()
         self.faults.reset()

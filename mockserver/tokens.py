@@ -8,14 +8,16 @@ background thread and the first request that needs counts waits for it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gc
 import gzip
 import hashlib
+import sys
 import threading
-from functools import lru_cache
+from array import array
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import orjson
 
@@ -129,8 +131,69 @@ def encoder(name: str = "o200k_base"):
     return found
 
 
-@lru_cache(maxsize=4096)
+# Inputs this large (bytes of a request body, characters of a text) are tokenized in a
+# worker thread: tiktoken releases the GIL while it encodes, so the event loop serves
+# other requests meanwhile (a 30 MiB body takes a second). Smaller ones stay on the loop,
+# where a thread hop would cost more than the work.
+OFF_LOOP_BYTES = 256 * 1024
+_T = TypeVar("_T")
+
+
+async def off_loop(size: int, work: Callable[..., _T], *args: Any) -> _T:
+    """`work(*args)`: on the loop when `size` is under OFF_LOOP_BYTES, else in a worker thread."""
+    if size < OFF_LOOP_BYTES:
+        return work(*args)
+    return await asyncio.to_thread(work, *args)
+
+
+def text_size(value: Any, limit: int = OFF_LOOP_BYTES) -> int:
+    """About the characters of text in `value` (strings in nested lists and dicts),
+    counted until `limit` is reached: cheap for a small value, bounded for a large one."""
+    total = 0
+    stack = [value]
+    while stack and total < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return total
+
+
+def _encode(enc, text: str):
+    """`enc.encode_ordinary(text)`: a list, or for a large text an array("i") filled from
+    tiktoken's token buffer (4 bytes a token instead of some 36, and no Python int made
+    for each token while holding the GIL)."""
+    if len(text) >= OFF_LOOP_BYTES:
+        core = getattr(enc, "_core_bpe", None)
+        if core is not None and hasattr(core, "encode_to_tiktoken_buffer"):
+            out = array("i")
+            out.frombytes(memoryview(core.encode_to_tiktoken_buffer(text, set())).cast("B"))
+            return out
+    return enc.encode_ordinary(text)
+
+
+# Token pieces of texts already cut (the synthesized answers a suite asks for again), kept
+# by count and by weight: a tuple slot, a str object and its characters per piece.
+_PIECES = LRU(4096)
+
+
+def _pieces_weight(pieces: tuple) -> int:
+    return 64 + 70 * len(pieces) + sum(map(len, pieces))
+
+
 def _pieces(text: str, encoding: str) -> tuple[str, ...]:
+    key = (text, encoding)
+    found = _PIECES.find(key)
+    if found is None:
+        found = _cut(text, encoding)
+        _PIECES.put(key, found, _pieces_weight)
+    return found
+
+
+def _cut(text: str, encoding: str) -> tuple[str, ...]:
     """`text` cut at token boundaries, each piece valid UTF-8."""
     enc = encoder(encoding)
     table = _TOKEN_TEXT.setdefault(encoding, {})
@@ -165,16 +228,23 @@ class Tokenizer:
     """Counting and cutting text into tokens, over the process's shared encoders
     (each built once, in the background, on first need or at start-up)."""
 
-    def __init__(self, preload: Iterable[str] = ("o200k_base",)) -> None:
-        self._prompts = LRU(2048)
+    def __init__(self, preload: Iterable[str] = ("o200k_base",), prompt_bytes: int = 64 << 20) -> None:
+        # Keyed by the request's bytes, weighed with them: a 30 MiB body is not kept.
+        self._prompts = LRU(2048, prompt_bytes)
         for name in preload:
             _start(name)
+
+    def clear(self) -> None:
+        """Forget the prompts counted so far (the process's token pieces are shared, and
+        depend on nothing but the text)."""
+        self._prompts.clear()
 
     def encoder(self, name: str = "o200k_base"):
         return encoder(name)
 
-    def encode(self, text: str, encoding: str = "o200k_base") -> list[int]:
-        return encoder(encoding).encode_ordinary(text)
+    def encode(self, text: str, encoding: str = "o200k_base") -> list[int] | array:
+        """The tokens of `text` (for a large text, an array of them)."""
+        return _encode(encoder(encoding), text)
 
     def count(self, text: str, encoding: str = "o200k_base") -> int:
         return len(self.encode(text, encoding)) if text else 0
@@ -184,90 +254,119 @@ class Tokenizer:
         Remembered: a test suite asks for the same answers again and again."""
         return _pieces(text, encoding)
 
-    def chat_prompt_for(self, raw_body: bytes, body: dict, encoding: str) -> list[int]:
+    def chat_prompt_for(self, raw_body: bytes, body: dict, encoding: str) -> list[int] | array:
         """`chat_prompt` of a request, remembered by its bytes: a suite resends the same requests."""
         return self._prompts.get((raw_body, encoding), lambda: self.chat_prompt(
             body["messages"], body.get("tools") or body.get("functions"), encoding, body.get("response_format")
-        ))
+        ), prompt_weight)
+
+    async def chat_prompt_off_loop(self, raw_body: bytes, body: dict, encoding: str) -> list[int] | array:
+        """`chat_prompt_for`, in a worker thread when the body is large."""
+        return await off_loop(len(raw_body), self.chat_prompt_for, raw_body, body, encoding)
 
     def chat_prompt(
         self, messages: list, tools: list | None = None, encoding: str = "o200k_base", response_format: Any = None
-    ) -> list[int]:
-        """The prompt's tokens in order: framing, roles, contents, tool definitions, schema.
+    ) -> list[int] | array:
+        """The prompt's tokens in order: framing, roles, contents, tool definitions, schema
+        (the framing tokens as -1); a list, or an array("i") when the prompt holds a large
+        text (4 bytes a token instead of some 36).
 
         Plain messages count exactly as the real API reports them (checked against the
         recordings); tool definitions, tool calls and response schemas are rendered into
         the prompt by the real API in ways not published, and are counted within a few
         tokens of the recorded usage.
         """
-        encode = self.encoder(encoding).encode_ordinary
-        tokens: list[int] = []
+        enc = self.encoder(encoding)
+        encode = enc.encode_ordinary
+        tokens: list[int] | array = []
+
+        def add(text: str) -> None:
+            nonlocal tokens
+            if len(text) < OFF_LOOP_BYTES:
+                tokens.extend(encode(text))
+            else:  # from here on an array: a large text's tokens are never Python ints
+                if isinstance(tokens, list):
+                    tokens = array("i", tokens)
+                tokens.extend(_encode(enc, text))
+
+        def frame(count: int) -> None:
+            tokens.extend([_FRAME] * count)
+
         has_system = any(isinstance(m, dict) and m.get("role") in ("system", "developer") for m in messages)
         if tools:
-            tokens += encode(render_tools(tools)) + [_FRAME] * (TOOLS_IN_SYSTEM if has_system else TOOLS_ALONE)
+            add(render_tools(tools))
+            frame(TOOLS_IN_SYSTEM if has_system else TOOLS_ALONE)
         if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
             spec = response_format.get("json_schema") or {}
-            tokens += encode(orjson.dumps(spec.get("schema") or {}).decode())
-            tokens += encode(str(spec.get("name") or "")) + encode(str(spec.get("description") or ""))
-            tokens += [_FRAME] * SCHEMA_OVERHEAD
+            add(orjson.dumps(spec.get("schema") or {}).decode())
+            add(str(spec.get("name") or ""))
+            add(str(spec.get("description") or ""))
+            frame(SCHEMA_OVERHEAD)
         for message in messages:
             if not isinstance(message, dict):
                 continue
-            tokens += [_FRAME] * TOKENS_PER_MESSAGE
+            frame(TOKENS_PER_MESSAGE)
             for key, value in message.items():
                 if key == "name":
-                    tokens += [_FRAME] * TOKENS_PER_NAME
+                    frame(TOKENS_PER_NAME)
                 if key == "tool_calls" and isinstance(value, list):
-                    tokens += _tool_call_tokens(encode, value)
+                    _tool_call_tokens(add, frame, value)
                 elif key != "tool_call_id":
-                    tokens += _value_tokens(encode, value)
-        tokens += [_FRAME] * REPLY_PRIMING
+                    _value_tokens(add, frame, value)
+        frame(REPLY_PRIMING)
         return tokens
 
 
-def _tool_call_tokens(encode, calls: list) -> list[int]:
-    out: list[int] = [_FRAME] * (PARALLEL_CALLS_OVERHEAD if len(calls) > 1 else 0)
+def prompt_weight(tokens: list[int] | array) -> int:
+    """The bytes a prompt's tokens hold: a list's slots and its ints (most over 256, so not
+    shared), or an array's buffer."""
+    return sys.getsizeof(tokens) + (32 * len(tokens) if isinstance(tokens, list) else 0)
+
+
+def _tool_call_tokens(add, frame, calls: list) -> None:
+    frame(PARALLEL_CALLS_OVERHEAD if len(calls) > 1 else 0)
     for call in calls:
         fn = (call.get("function") or {}) if isinstance(call, dict) else {}
-        out += encode(str(fn.get("name") or "")) + encode(str(fn.get("arguments") or "")) + [_FRAME] * TOOL_CALL_OVERHEAD
-    return out
+        add(str(fn.get("name") or ""))
+        add(str(fn.get("arguments") or ""))
+        frame(TOOL_CALL_OVERHEAD)
 
 
-def _value_tokens(encode, value: Any) -> list[int]:
+def _value_tokens(add, frame, value: Any) -> None:
     if isinstance(value, str):
-        return encode(value)
-    if value is None or isinstance(value, bool):
-        return []
-    if isinstance(value, list):
-        out: list[int] = []
+        add(value)
+    elif value is None or isinstance(value, bool):
+        pass
+    elif isinstance(value, list):
         for part in value:
-            out += _part_tokens(encode, part)
-        return out
-    return encode(orjson.dumps(value).decode())
+            _part_tokens(add, frame, part)
+    else:
+        add(orjson.dumps(value).decode())
 
 
-def _part_tokens(encode, part: Any) -> list[int]:
+def _part_tokens(add, frame, part: Any) -> None:
     if not isinstance(part, dict):
-        return _value_tokens(encode, part)
+        _value_tokens(add, frame, part)
+        return
     kind = part.get("type")
     if kind == "text":
-        return encode(str(part.get("text", "")))
-    if kind == "image_url":
+        add(str(part.get("text", "")))
+    elif kind == "image_url":
         detail = (part.get("image_url") or {}).get("detail", "auto") if isinstance(part.get("image_url"), dict) else "auto"
-        return [_FRAME] * (85 if detail == "low" else 765)  # base + 4 tiles of a 1024px square
-    if kind == "input_audio":
-        return [_FRAME] * 100
-    return encode(orjson.dumps(part).decode())
+        frame(85 if detail == "low" else 765)  # base + 4 tiles of a 1024px square
+    elif kind == "input_audio":
+        frame(100)
+    else:
+        add(orjson.dumps(part).decode())
 
 
-@lru_cache(maxsize=256)
-def _render_tools_cached(blob: bytes) -> str:
-    return _render_tools(orjson.loads(blob))
+_RENDERED_TOOLS = LRU(256, 16 << 20)  # keyed by the tools' JSON, weighed with it
 
 
 def render_tools(tools: list) -> str:
     """Function tools in the TypeScript-like form the model sees them in (close enough to count)."""
-    return _render_tools_cached(orjson.dumps(tools, option=orjson.OPT_SORT_KEYS))
+    blob = orjson.dumps(tools, option=orjson.OPT_SORT_KEYS)
+    return _RENDERED_TOOLS.get(blob, lambda: _render_tools(orjson.loads(blob)), sys.getsizeof)
 
 
 def _render_tools(tools: list) -> str:

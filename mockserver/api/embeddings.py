@@ -5,33 +5,58 @@ it), so the same text embeds the same in a batch or alone. `dimensions` shortens
 and re-normalises the full vector, as the real text-embedding-3 models do, and
 `encoding_format: base64` sends little-endian float32 bytes (what the SDKs ask for
 by default and decode).
+
+Built in bulk, since a request may ask for 2,048 vectors of 3,072 numbers: each number
+is one of 256 levels (a normal distribution's quantiles) picked by a byte of the text's
+SHAKE-256 stream, so a vector is its 256 scaled levels (rounded to 10 decimals: short
+numbers, as the real API's float32 values print) looked up by its bytes, all in C.
+A large batch is built in a worker thread, the body serialised a vector at a time, so
+other requests are answered meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import math
 from array import array
+from operator import itemgetter
+from statistics import NormalDist
 
 import orjson
 
 from .. import errors
 from ..catalog import ModelSpec
 from ..routing import Operation
+from ..tokens import off_loop
 from ..wire import Exchange, Reply, header_text
 from .common import api_key, fixture_not_found, probe, requested_model
 
 MAX_INPUT_TOKENS = 8192
+# Numbers (vectors times dimensions) past which a request's vectors are built off the loop.
+OFF_LOOP_NUMBERS = 64 * 1536
+_LEVELS = tuple(NormalDist().inv_cdf((level + 0.5) / 256) for level in range(256))
+_SQUARES = tuple(level * level for level in _LEVELS)
+_DECIMALS = 1e10  # numbers are k / 1e10 for an integer k: ten decimals, and a short repr
 
 
-def vector(model: str, item: str | list[int], dimensions: int) -> list[float]:
-    """A unit vector seeded by (model, input); the first `dimensions` of the full one."""
-    seed = orjson.dumps([model, item])
-    raw = hashlib.shake_256(seed).digest(2 * dimensions)
-    values = array("h", raw)  # signed 16-bit: symmetric around zero
-    norm = math.sqrt(math.fsum(v * v for v in values)) or 1.0
-    return [float(f"{v / norm:.8g}") for v in values]
+def vector(model: str, item: str | list[int], dimensions: int, size: int | None = None) -> list[float]:
+    """A unit vector seeded by (model, input): the full one of `dimensions`, or its first
+    `size` numbers re-normalised."""
+    pick, table = _levels(model, item, dimensions, size)
+    return list(pick(table))
+
+
+def _levels(model: str, item: str | list[int], dimensions: int, size: int | None = None):
+    """The vector as a table of its 256 numbers (the levels scaled to unit length) and the
+    function that picks them in order (one itemgetter call looks them all up)."""
+    raw = hashlib.shake_256(orjson.dumps([model, item])).digest(dimensions)
+    if size is not None and size < dimensions:
+        raw = raw[:size]
+    pick = itemgetter(*raw) if len(raw) > 1 else (lambda table: tuple(table[byte] for byte in raw))
+    scale = _DECIMALS / (math.sqrt(sum(pick(_SQUARES))) or 1.0)
+    return pick, list(map(_DECIMALS.__rtruediv__, map(round, map(scale.__mul__, _LEVELS))))
 
 
 async def create(ex: Exchange) -> Reply:
@@ -43,7 +68,7 @@ async def create(ex: Exchange) -> Reply:
     if not runtime.config.lenient:
         _check(spec, inputs, dimensions)
     encoding = spec.encoding if spec.family == "embedding" else "cl100k_base"
-    counts = [len(item) if isinstance(item, list) else runtime.tokenizer.count(item, encoding) for item in inputs]
+    counts = await off_loop(len(ex.raw_body), _counts, runtime.tokenizer, inputs, encoding)  # a large input: off the loop
     if not runtime.config.lenient:
         for count in counts:
             if count > MAX_INPUT_TOKENS:
@@ -68,18 +93,39 @@ async def create(ex: Exchange) -> Reply:
     full = spec.dimensions or 1536
     size = dimensions or full
     as_base64 = body.get("encoding_format") == "base64"
-    data = []
-    for index, item in enumerate(inputs):
-        values = vector(spec.id, item, full)[:size]
-        if size != full:
-            norm = math.sqrt(math.fsum(v * v for v in values)) or 1.0
-            values = [float(f"{v / norm:.8g}") for v in values]
-        embedding = base64.b64encode(array("f", values).tobytes()).decode() if as_base64 else values
-        data.append({"object": "embedding", "index": index, "embedding": embedding})
     total = sum(counts)
-    result = {"object": "list", "data": data, "model": spec.id, "usage": {"prompt_tokens": total, "total_tokens": total}}
-    # The real API pretty-prints embedding bodies.
-    return Reply(orjson.dumps(result, option=orjson.OPT_INDENT_2), headers=headers)
+    result = {"object": "list", "data": [], "model": spec.id, "usage": {"prompt_tokens": total, "total_tokens": total}}
+    build = lambda: _body(result, spec.id, inputs, full, size, as_base64)  # noqa: E731
+    if len(inputs) * size < OFF_LOOP_NUMBERS:
+        return Reply(build(), headers=headers)
+    return Reply(await asyncio.to_thread(build), headers=headers)
+
+
+def _counts(tokenizer, inputs: list, encoding: str) -> list[int]:
+    return [len(item) if isinstance(item, list) else tokenizer.count(item, encoding) for item in inputs]
+
+
+def _body(result: dict, model: str, inputs: list, full: int, size: int, as_base64: bool) -> bytes:
+    """The body, byte for byte as orjson's two-space indent writes it (the real API
+    pretty-prints embeddings), a vector at a time: a vector's numbers are serialised once
+    each (256 of them) and joined, and a worker thread building a large body lets the
+    event loop run between vectors."""
+    head, tail = orjson.dumps(result, option=orjson.OPT_INDENT_2).split(b'"data": []', 1)
+    if not inputs:
+        return head + b'"data": []' + tail
+    parts = [head, b'"data": [\n']  # joined once at the end: each vector's text is copied once
+    for index, item in enumerate(inputs):
+        pick, table = _levels(model, item, full, size)
+        parts.append(b'    {\n      "object": "embedding",\n      "index": %d,\n      "embedding": ' % index)
+        if as_base64:
+            parts += (b'"', base64.b64encode(array("f", pick(table)).tobytes()), b'"')
+        else:
+            numbers = pick([orjson.dumps(number) for number in table])
+            parts += (b"[\n        ", b",\n        ".join(numbers), b"\n      ]") if numbers else (b"[]",)
+        parts.append(b"\n    },\n")
+    parts[-1] = b"\n    }\n  ]"
+    parts.append(tail)
+    return b"".join(parts)
 
 
 def _inputs(value) -> list[str | list[int]]:

@@ -36,7 +36,7 @@ async def answer(ex: Exchange) -> Reply | StreamReply:
     if not runtime.config.lenient:
         check_model_rules(spec, body)
         check_request_rules(body)
-    prompt = runtime.tokenizer.chat_prompt_for(ex.raw_body, body, spec.encoding)
+    prompt = await runtime.tokenizer.chat_prompt_off_loop(ex.raw_body, body, spec.encoding)  # big bodies: off the loop
     budget = body.get("max_completion_tokens") or body.get("max_tokens")
     if not runtime.config.lenient:
         check_lengths(spec, len(prompt), budget, body)
@@ -112,13 +112,18 @@ def stream_reply(ex: Exchange, spec: ModelSpec, completion: Completion, fixture:
 
     # Everything after each chunk's head depends only on the request: reuse it.
     key = ("stream", ex.raw_body, ex.path_params.get("deployment"), id(fixture), len(head))
-    tails = ex.runtime.memo.get(key, events) if completion.memoizable else events()
+    tails = ex.runtime.memo.get(key, events, tails_weight) if completion.memoizable else events()
     usage_padding = rng_for(seed, "usage obfuscation") if obfuscate else None
     frames = chat_wire.frames(completion, head, tails, include_usage=include_usage, obfuscation=usage_padding)
     delays = None
     if fixture is not None and (fixture.chunk_delay or fixture.first_chunk_delay):
         delays = [fixture.first_chunk_delay] + [fixture.chunk_delay] * (len(frames) - 2) + [0.0]
     return StreamReply(frames, delays, headers=headers, delay=fixture.delay if fixture else 0.0)
+
+
+def tails_weight(tails: list[bytes]) -> int:
+    """The bytes a list of chunk tails holds: theirs, plus a bytes object and a slot each."""
+    return 64 + sum(map(len, tails)) + 41 * len(tails)
 
 
 OPERATIONS = [

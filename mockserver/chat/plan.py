@@ -3,6 +3,7 @@ turn, cut to the token budget and the stop sequences, with usage from the tokeni
 
 from __future__ import annotations
 
+from math import floor
 from typing import Any
 
 from . import wire as chat_wire
@@ -11,8 +12,8 @@ from .wire import Choice, Completion
 from ..fixtures import FixtureResponse
 from ..ids import rng_for, token
 from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
-from ..synth.budget import MAX_TOKENS
-from ..synth.text import words
+from ..synth.budget import MAX_TOKENS, tokens_per_choice
+from ..synth.text import _WORDS as WORDS
 from ..wire import Exchange
 from ..matching import last_user_text
 from ..api.common import now, request_rng_seed, text_of
@@ -29,7 +30,7 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
     runtime = ex.runtime
     body = ex.body
     key = ("choices", ex.raw_body, ex.path_params.get("deployment"), id(fixture))
-    choices, completion_tokens, reasoning_total = runtime.memo.get(key, lambda: plan_choices(ex, spec, fixture))
+    choices, completion_tokens, reasoning_total = runtime.memo.get(key, lambda: plan_choices(ex, spec, fixture), plan_weight)
     if fixture is not None and fixture.usage is not None:
         usage = fixture.usage
     else:
@@ -65,9 +66,13 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
     # A synthesized answer holds no more than the budget, or the model's output limit, and
     # at most MAX_TOKENS: a schema demanding more ends as the real model ends, cut, with
     # "length", and JSON for it is synthesized no further. A fixture's answer is cut to the
-    # budget only, as it always was.
+    # budget only, as it always was. MAX_TOKENS bounds the whole request: `n` choices share
+    # it, each document cut at its share (with "length"); reasoning tokens are not written,
+    # and count against the budget only.
     synthesized = min(budget or spec.max_output or MAX_TOKENS, MAX_TOKENS)
-    ask.max_tokens = synthesized
+    count_of_choices = min(body.get("n") or 1, MAX_CHOICES)
+    share = tokens_per_choice(count_of_choices)
+    ask.max_tokens = min(synthesized, share)
     stops = body.get("stop")
     stops = [stops] if isinstance(stops, str) else list(stops or [])
     top_logprobs = body.get("top_logprobs") or 0
@@ -76,7 +81,7 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
     # The draw for reasoning ignores the effort itself, so more effort means more tokens.
     effort_draw = rng_for(request_rng_seed(ex, ignore=("reasoning_effort",)), "reasoning")
     # `--lenient` lets any `n` through the contract; the work stays bounded by the real maximum.
-    for index in range(min(body.get("n") or 1, MAX_CHOICES)):
+    for index in range(count_of_choices):
         rng = rng_for(seed, index)
         turn = answer_from_fixture(fixture) if fixture is not None else answer(ask, rng)
         reasoning = reasoning_tokens(effort, effort_draw.random()) if spec.reasoning else 0
@@ -91,7 +96,8 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
                 for call in turn.tool_calls
             ]
             if limit is not None and reasoning < limit:
-                calls, used, cut = cut_calls(tokenizer, spec.encoding, calls, limit - reasoning)
+                room = limit - reasoning if fixture is not None else min(limit - reasoning, share)
+                calls, used, cut = cut_calls(tokenizer, spec.encoding, calls, room)
                 truncated = truncated or cut
             else:
                 used = sum(tokenizer.count(c["function"]["name"] + c["function"]["arguments"], spec.encoding) for c in calls)
@@ -117,6 +123,8 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
             if turn.truncated and choice.finish_reason != "length" and (not stops or text == turn.text):
                 choice.finish_reason = "length"  # the document is unfinished, however few its tokens
             room = None if limit is None else limit - reasoning
+            if fixture is None:  # a synthesized document holds its share at most
+                room = min(room, share)
             count = tokenizer.count(text, spec.encoding)
             if (room is not None and count > room) or body.get("logprobs"):
                 pieces = tokenizer.pieces(text, spec.encoding)
@@ -137,6 +145,27 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
         completion_tokens += used + reasoning
         reasoning_total += reasoning
     return choices, completion_tokens, reasoning_total
+
+
+def plan_weight(planned: tuple[list[Choice], int, int]) -> int:
+    """About the bytes a planned answer holds, for the memo: its texts, its calls, and for
+    logprobs a dict and a float per token and per alternative (within 10% of tracemalloc's
+    count for 128 choices with 20 alternatives)."""
+    total = 200
+    for choice in planned[0]:
+        total += 600 + len(choice.content or "") + len(choice.refusal or "")
+        for call in choice.tool_calls:
+            fn = call.get("function") or {}
+            total += 500 + len(fn.get("name") or "") + len(fn.get("arguments") or "")
+        if choice.function_call is not None:
+            total += 300 + len(choice.function_call.get("arguments") or "")
+        if choice.logprobs:
+            alternatives = len(choice.logprobs[0].get("top_logprobs") or ())
+            total += len(choice.logprobs) * (LOGPROB_BYTES * (1 + alternatives) + 100)
+    return total
+
+
+LOGPROB_BYTES = 240  # one {"token", "logprob", "bytes"} dict and its float (measured: 220)
 
 
 def cut_calls(tokenizer, encoding: str, calls: list[dict], room: int) -> tuple[list[dict], int, bool]:
@@ -211,16 +240,35 @@ def ask_from(body: dict) -> Ask:
 
 def token_logprobs(pieces: list[str], top: int, rng) -> list[dict]:
     """Per-token log probabilities: the chosen token first, alternatives less likely
-    (at most the real API's 20, whatever `--lenient` let through)."""
+    (at most the real API's 20, whatever `--lenient` let through).
+
+    The alternatives are `" " + words(rng, 1, 1)` with a logprob `uniform(0.5, 4)` below
+    the one before, drawn here with the very calls `random` makes for those (randint(1, 1)
+    draws bits until a 0, choices() a float), unrolled: 128 choices of 20 alternatives a
+    token are some 150,000 draws. `bytes` are tuples (the same JSON)."""
     top = min(top, MAX_TOP_LOGPROBS)
+    draw, bit, expovariate = rng.random, rng.getrandbits, rng.expovariate
+    vocabulary = _ALTERNATIVES
+    size = float(len(vocabulary))
     out = []
     for piece in pieces:
-        logprob = -round(rng.expovariate(3.0), 6)
-        entry: dict[str, Any] = {"token": piece, "logprob": logprob, "bytes": list(piece.encode())}
-        alternatives = [{"token": piece, "logprob": logprob, "bytes": list(piece.encode())}]
+        logprob = -round(expovariate(3.0), 6)
+        code = tuple(piece.encode())
+        entry: dict[str, Any] = {"token": piece, "logprob": logprob, "bytes": code}
+        alternatives = [{"token": piece, "logprob": logprob, "bytes": code}]
         for _ in range(max(0, top - 1)):
-            alt = " " + words(rng, 1, 1)
-            alternatives.append({"token": alt, "logprob": round(alternatives[-1]["logprob"] - rng.uniform(0.5, 4), 6), "bytes": list(alt.encode())})
+            while bit(1):  # words(): randint(1, 1)
+                pass
+            alt, alt_bytes = vocabulary[floor(draw() * size)]  # choices(_WORDS, k=1)
+            logprob = round(logprob - (0.5 + 3.5 * draw()), 6)  # uniform(0.5, 4)
+            alternatives.append({"token": alt, "logprob": logprob, "bytes": alt_bytes})
         entry["top_logprobs"] = alternatives[:top]
         out.append(entry)
     return out
+
+
+# Each word an alternative may be: its token (after a space) and its bytes, one tuple
+# shared by every entry that names the word (orjson writes a tuple as the list the wire
+# has; a tuple of ints leaves the garbage collector's lists, so the entries' dicts of
+# str, float and tuple are never tracked: 150,000 lists less to walk at each collection).
+_ALTERNATIVES = [(" " + word, tuple((" " + word).encode())) for word in WORDS]

@@ -24,6 +24,7 @@ from ..ids import rng_for
 from ..routing import Operation
 from ..state import page, record_shape
 from ..synth.budget import MAX_TOKENS
+from ..tokens import off_loop, prompt_weight, text_size
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
 from ..chat.plan import cut_calls, token_logprobs
@@ -106,10 +107,12 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     # What depends only on the request bytes is remembered (a suite resends the same
     # requests); not in a conversation, whose items change under the same bytes.
     memo_key = (ex.raw_body, spec.id) if conversation_id is None else None
-    prompt = _remembered(runtime, memo_key, "prompt", lambda: runtime.tokenizer.chat_prompt(
+    # A large input (this body, or the conversation it continues) is tokenized off the loop.
+    size = len(ex.raw_body) if len(history) == len(inputs) else max(len(ex.raw_body), text_size(messages))
+    prompt = await off_loop(size, _remembered, runtime, memo_key, "prompt", lambda: runtime.tokenizer.chat_prompt(
         messages, plan.chat_tools(body.get("tools") or []) or None, spec.encoding,
         {"type": "json_schema", "json_schema": fmt} if fmt.get("type") == "json_schema" else None,
-    ))
+    ), prompt_weight)
     budget = body.get("max_output_tokens")
     if len(prompt) > spec.context_window and not runtime.config.lenient:
         return _over_context(ex, spec, body, response_id, created_at)
@@ -249,8 +252,9 @@ def _opening(response: dict, body: dict, status: str = "in_progress") -> dict:
     return opening
 
 
-def _remembered(runtime, key: tuple | None, what: str, build):
-    return build() if key is None else runtime.memo.get((what, *key), build)
+def _remembered(runtime, key: tuple | None, what: str, build, weigh=None):
+    """`build()`, remembered under `key` (weighed by `weigh`, or by the memo's estimate)."""
+    return build() if key is None else runtime.memo.get((what, *key), build, weigh)
 
 
 def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], messages: list[dict], fixture, seed: bytes,
@@ -275,7 +279,12 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
         draw = rng_for(request_rng_seed(ex, ignore=("reasoning",)), "reasoning").random()
         return (turn, *plan.reasoning_for(spec, body, draw, rng_for(seed, "summary")))
 
-    turn, reasoning, summary = _remembered(runtime, memo_key, "turn", plan_turn)
+    def turn_weight(planned) -> int:  # the texts it holds, and an object or so for each
+        turn, _, parts = planned
+        return (600 + len(turn.text or "") + len(turn.refusal or "") + sum(map(len, parts)) + 80 * len(parts)
+                + sum(400 + len(call.name) + len(call.arguments) for call in turn.tool_calls))
+
+    turn, reasoning, summary = _remembered(runtime, memo_key, "turn", plan_turn, turn_weight)
     truncated = turn.truncated or any(call.truncated for call in turn.tool_calls)
     limit = budget if fixture is not None else synthesized
     output: list[dict] = []
@@ -535,8 +544,9 @@ async def input_tokens(ex: Exchange) -> Reply:
         rules.check_model_rules(spec, body)  # the same model rules as responses.create
     inputs = plan.input_items(body.get("input"), lambda prefix: prefix)  # counted, never stored
     messages = plan.chat_messages(body.get("instructions"), history + inputs)
-    prompt = runtime.tokenizer.chat_prompt(messages, plan.chat_tools(body.get("tools") or []) or None,
-                                           spec.encoding if spec else "o200k_base")
+    size = max(len(ex.raw_body), text_size(history)) if history else len(ex.raw_body)
+    prompt = await off_loop(size, runtime.tokenizer.chat_prompt, messages,  # a large input: off the loop
+                            plan.chat_tools(body.get("tools") or []) or None, spec.encoding if spec else "o200k_base")
     return Reply.pretty({"object": "response.input_tokens", "input_tokens": len(prompt)})
 
 
@@ -555,16 +565,21 @@ async def compact(ex: Exchange) -> Reply:
     id_rng = rng_for(runtime.ids.make("", 16), "compact")
     compaction_id = responses_wire.response_id(id_rng, created_at, stored=False)
     make_id = lambda prefix: responses_wire.item_id(prefix, compaction_id, id_rng)  # noqa: E731
+    size = max(len(ex.raw_body), text_size(history)) if history else len(ex.raw_body)
     history = history + plan.input_items(body.get("input"), make_id)
     messages = plan.chat_messages(body.get("instructions"), history)
-    prompt = runtime.tokenizer.chat_prompt(messages, None, spec.encoding)
+
+    def fold() -> tuple[int, str, int]:  # the work that grows with the input
+        folded = orjson.dumps([m for m in messages if m.get("role") != "user"])
+        sealed = base64.urlsafe_b64encode(b"\x80" + hashlib.blake2b(folded, digest_size=32).digest() + zlib.compress(folded)).decode()
+        summary = max(1, runtime.tokenizer.count(folded.decode(), spec.encoding) // 4)
+        return len(runtime.tokenizer.chat_prompt(messages, None, spec.encoding)), sealed, summary
+
+    prompt_tokens, sealed, summary_tokens = await off_loop(size, fold)  # a large input: off the loop
     kept = [{**item, "id": make_id("msg")} for item in history if item.get("type") == "message" and item.get("role") == "user"]
-    folded = orjson.dumps([m for m in messages if m.get("role") != "user"])
-    sealed = base64.urlsafe_b64encode(b"\x80" + hashlib.blake2b(folded, digest_size=32).digest() + zlib.compress(folded)).decode()
     output = [*kept, {"id": make_id("cmp"), "type": "compaction", "encrypted_content": "gAAAAA" + sealed}]
-    summary_tokens = max(1, runtime.tokenizer.count(folded.decode(), spec.encoding) // 4)
     return Reply.json({"id": compaction_id, "object": "response.compaction", "created_at": created_at, "output": output,
-                       "usage": responses_wire.usage(len(prompt), summary_tokens)})
+                       "usage": responses_wire.usage(prompt_tokens, summary_tokens)})
 
 
 _COMMON = dict(unknown_argument="unknown", error_dialect="modern")

@@ -23,6 +23,11 @@ from typing import Any
 CHARS_PER_TOKEN = 12
 MAX_TOKENS = 16_384
 MAX_CHARS = MAX_TOKENS * CHARS_PER_TOKEN
+# MAX_TOKENS bounds a whole request, not each of its `n` choices: each choice's document
+# gets its share, never under MIN_TOKENS_PER_CHOICE (128 choices, the real maximum, get
+# 128 tokens each). 128 choices of 16,384 tokens blocked the server for 7 s (20 s and
+# 2.5 GB streamed); ordinary prose (at most some 70 tokens) is never cut by a share.
+MIN_TOKENS_PER_CHOICE = 128
 # Work, in units of about a microsecond: a node built costs WORK_PER_NODE, a character
 # emitted from a pattern or padded one at a time costs one, a pattern check 32. The budget
 # has as many units as characters (12 a token), so nodes that write a token each ("0,")
@@ -31,6 +36,11 @@ MAX_CHARS = MAX_TOKENS * CHARS_PER_TOKEN
 WORK_PER_NODE = 8
 WORK_FLOOR = 16_384
 MAX_NEST = 160  # builds inside builds (containers, anyOf, allOf): a Python stack that fits
+
+
+def tokens_per_choice(choices: int) -> int:
+    """The most tokens one of `choices` synthesized documents may hold."""
+    return max(MIN_TOKENS_PER_CHOICE, MAX_TOKENS // max(1, int(choices)))
 
 
 def chars_for(tokens: Any) -> int:
