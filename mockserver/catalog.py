@@ -46,6 +46,7 @@ class ModelSpec:
     logprobs_field: bool = True
     fingerprint: str | None = "fp"  # "fp": fp_ + 10 hex; None: null; "": empty string
     service_tier_field: bool = True  # the search models send no `service_tier`
+    audio: bool = False  # speaks (`modalities: ["audio"]`) and reports text, image and audio tokens apart
 
     def accepts_sampling(self, effort: str | None) -> bool:
         if not self.reasoning:
@@ -75,7 +76,7 @@ RULES: list[tuple[str, dict]] = [
     (r"^gpt-(5\.\d+|6)", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
     (r"^gpt-4\.1", dict(context_window=1_047_576, max_output=32_768, extended_cache=True)),
     (r"^gpt-4o(-mini)?-search", dict(sampling=False, logprobs_field=False, fingerprint="", service_tier_field=False)),
-    (r"^(gpt-audio|gpt-4o(-mini)?-audio)", dict(family="chat", logprobs_field=False)),
+    (r"^(gpt-audio|gpt-4o(-mini)?-audio)", dict(family="chat", logprobs_field=False, audio=True)),
     (r"^(gpt-4o|chatgpt-4o|gpt-4o-mini)", dict(context_window=128_000, max_output=16_384)),
     (r"^gpt-4-32k", dict(context_window=32_768, max_output=8_192, encoding="cl100k_base")),
     (r"^gpt-4-(turbo|\d{4}-preview|vision)", dict(context_window=128_000, max_output=4_096, encoding="cl100k_base")),

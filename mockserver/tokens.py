@@ -344,6 +344,15 @@ def _value_tokens(add, frame, value: Any) -> None:
         add(orjson.dumps(value).decode())
 
 
+IMAGE_TOKENS = {"low": 85}  # by `detail`; otherwise 765: base + 4 tiles of a 1024px square
+AUDIO_INPUT_TOKENS = 100  # a clip in a message (44 recorded for 2.5 s: an order of magnitude)
+
+
+def image_tokens(part: dict) -> int:
+    detail = (part.get("image_url") or {}).get("detail", "auto") if isinstance(part.get("image_url"), dict) else "auto"
+    return IMAGE_TOKENS.get(detail, 765)
+
+
 def _part_tokens(add, frame, part: Any) -> None:
     if not isinstance(part, dict):
         _value_tokens(add, frame, part)
@@ -352,12 +361,25 @@ def _part_tokens(add, frame, part: Any) -> None:
     if kind == "text":
         add(str(part.get("text", "")))
     elif kind == "image_url":
-        detail = (part.get("image_url") or {}).get("detail", "auto") if isinstance(part.get("image_url"), dict) else "auto"
-        frame(85 if detail == "low" else 765)  # base + 4 tiles of a 1024px square
+        frame(image_tokens(part))
     elif kind == "input_audio":
-        frame(100)
+        frame(AUDIO_INPUT_TOKENS)
     else:
         add(orjson.dumps(part).decode())
+
+
+def media_tokens(messages: Any) -> tuple[int, int]:
+    """The (audio, image) tokens of a chat prompt's content parts, as the prompt counts them:
+    what audio models report apart in `prompt_tokens_details`."""
+    audio = image = 0
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else ():
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                image += image_tokens(part)
+            elif isinstance(part, dict) and part.get("type") == "input_audio":
+                audio += AUDIO_INPUT_TOKENS
+    return audio, image
 
 
 _RENDERED_TOOLS = LRU(256, 16 << 20)  # keyed by the tools' JSON, weighed with it

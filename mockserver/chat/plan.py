@@ -3,9 +3,14 @@ turn, cut to the token budget and the stop sequences, with usage from the tokeni
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 from math import floor
 from typing import Any
 
+import orjson
+
+from . import audio, moderation
 from . import wire as chat_wire
 from ..catalog import ModelSpec
 from .wire import Choice, Completion
@@ -13,7 +18,9 @@ from ..fixtures import FixtureResponse
 from ..ids import rng_for, token
 from ..synth.answer import Answer, Ask, Tool, ToolCall, answer, reasoning_tokens
 from ..synth.budget import MAX_TOKENS, tokens_per_choice
+from ..prompt_cache import BLOCK, MINIMUM
 from ..synth.text import _WORDS as WORDS
+from ..tokens import media_tokens
 from ..wire import Exchange
 from ..matching import last_user_text
 from ..api.common import now, request_rng_seed, text_of
@@ -31,6 +38,14 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
     body = ex.body
     key = ("choices", ex.raw_body, ex.path_params.get("deployment"), id(fixture))
     choices, completion_tokens, reasoning_total = runtime.memo.get(key, lambda: plan_choices(ex, spec, fixture), plan_weight)
+    created = now()
+    completion_id = runtime.ids.make("chatcmpl-", 29)
+    trailers: list[bytes] = []
+    audio_out = 0
+    fmt = spoken_format(body, spec)
+    if fmt is not None:  # the answer is spoken: its text becomes the audio's transcript
+        choices, audio_out = speak(choices, fmt, bool(body.get("stream")), created, rng_for(completion_id, "audio"))
+        trailers += [chat_wire.spoken_trailer(i, created + audio.EXPIRES_AFTER) for i in range(len(choices))]
     if fixture is not None and fixture.usage is not None:
         usage = fixture.usage
     else:
@@ -38,19 +53,63 @@ def synthesize(ex: Exchange, spec: ModelSpec, prompt: list[int], fixture: Fixtur
         cached = runtime.prompt_cache.use(f"{spec.id}|{body.get('prompt_cache_key') or ''}", prompt)
         prediction = (body.get("prediction") or {}).get("content")
         rejected = tokenizer.count(text_of(prediction), spec.encoding) if prediction else 0
-        usage = chat_wire.usage(len(prompt), completion_tokens + rejected, cached=cached, reasoning=reasoning_total, rejected=rejected)
+        usage = chat_wire.usage(
+            len(prompt), completion_tokens + rejected + audio_out, cached=cached, reasoning=reasoning_total,
+            rejected=rejected, audio_out=audio_out, cache_write=cache_written(body, prompt, cached),
+            media=media_tokens(body["messages"]) if spec.audio else None,
+        )
+    extra = {}
+    if body.get("moderation") is not None:
+        results = moderation.results(body, choices)
+        extra["moderation"] = results
+        trailers.append(b'],"moderation":' + orjson.dumps(results))
     tier = body.get("service_tier")
     return Completion(
-        id=runtime.ids.make("chatcmpl-", 29),
-        created=now(),
+        id=completion_id,
+        created=created,
         model=runtime.catalog.snapshot(spec.id),
         choices=choices,
         usage=usage,
         service_tier=None if not spec.service_tier_field else "default" if tier in (None, "auto") else tier,
         system_fingerprint={"fp": runtime.system_fingerprint, None: None, "": ""}[spec.fingerprint],
-        memoizable=True,
+        extra=extra,
+        memoizable=fmt is None,  # a spoken answer's chunks carry its own audio id
         logprobs_field=spec.logprobs_field or bool(body.get("logprobs")),
+        trailers=trailers,
     )
+
+
+def spoken_format(body: dict, spec: ModelSpec) -> str | None:
+    """The audio format when the answer is to be spoken (an audio model asked for audio)."""
+    if not spec.audio or "audio" not in (body.get("modalities") or []):
+        return None
+    return str((body.get("audio") or {}).get("format") or "pcm16")
+
+
+def speak(choices: list[Choice], fmt: str, stream: bool, created: int, rng) -> tuple[list[Choice], int]:
+    """Each choice's text as its transcript, spoken; `content` becomes null. A stream carries
+    pcm16 whatever the format asked (the real API streams nothing else). Returns the choices
+    (copies: the planned ones are remembered) and the audio tokens they cost."""
+    spoken, tokens = [], 0
+    for choice in choices:
+        transcript = choice.content or ""
+        raw = audio.encoded(transcript, "pcm16" if stream else fmt)
+        pieces = [base64.b64encode(raw[i:i + audio.STREAM_PIECE]).decode() for i in range(0, len(raw), audio.STREAM_PIECE)]
+        spoken.append(dataclasses.replace(choice, content=None, audio={
+            "id": audio.audio_id(rng), "data": base64.b64encode(raw).decode() if not stream else "",
+            "expires_at": created + audio.EXPIRES_AFTER, "transcript": transcript, "pieces": pieces,
+        }))
+        tokens += audio.output_tokens(transcript)
+    return spoken, tokens
+
+
+def cache_written(body: dict, prompt: list[int], cached: int) -> int | None:
+    """With `prompt_cache_options`, the tokens this prompt wrote to the cache (as recorded
+    for gpt-5.6 with an explicit cache): its cacheable prefix, less what was already there."""
+    if body.get("prompt_cache_options") is None:
+        return None
+    cacheable = 0 if len(prompt) < MINIMUM else MINIMUM + (len(prompt) - MINIMUM) // BLOCK * BLOCK
+    return max(0, cacheable - cached)
 
 
 def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None) -> tuple[list[Choice], int, int]:

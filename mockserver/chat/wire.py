@@ -52,20 +52,36 @@ class Completion:
     extra: dict = field(default_factory=dict)  # fields a replayed body carries that we keep as they are
     memoizable: bool = False  # its chunks depend only on the request bytes (not a converted fixture)
     logprobs_field: bool = True  # reasoning and special models omit `choices[].logprobs` entirely
+    # Chunks after the usage chunk, each the part after the head (audio's `expires_at`, the
+    # moderation results): they depend on this call, so they are not remembered.
+    trailers: list[bytes] = field(default_factory=list)
 
 
-def usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 0, accepted: int = 0, rejected: int = 0) -> dict:
+def usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 0, accepted: int = 0, rejected: int = 0,
+          cache_write: int | None = None, media: tuple[int, int] | None = None, audio_out: int = 0) -> dict:
+    """`usage` as recorded. `cache_write`: the tokens an explicit prompt cache wrote, sent
+    with `prompt_cache_options` (test_openai_chat_prompt_cache_e2e). `media`: the prompt's
+    (audio, image) tokens, which audio models report beside text tokens, prompt and
+    completion alike (ChatWithBasicAudioOutput, test_audio_as_binary_content_input)."""
+    prompt_details: dict[str, int] = {"cached_tokens": cached, "audio_tokens": media[0] if media else 0}
+    completion_details = {
+        "reasoning_tokens": reasoning,
+        "audio_tokens": audio_out,
+        "accepted_prediction_tokens": accepted,
+        "rejected_prediction_tokens": rejected,
+    }
+    if media is not None:
+        prompt_details["text_tokens"] = prompt - media[0] - media[1]
+        prompt_details["image_tokens"] = media[1]
+        completion_details["text_tokens"] = completion - audio_out
+    if cache_write is not None:
+        prompt_details["cache_write_tokens"] = cache_write
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": reasoning,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": accepted,
-            "rejected_prediction_tokens": rejected,
-        },
+        "prompt_tokens_details": prompt_details,
+        "completion_tokens_details": completion_details,
     }
 
 
@@ -96,7 +112,7 @@ def _choice_body(index: int, choice: Choice, logprobs_field: bool) -> dict:
         message["function_call"] = choice.function_call
     message["refusal"] = choice.refusal
     if choice.audio is not None:
-        message["audio"] = choice.audio
+        message["audio"] = {k: choice.audio[k] for k in ("id", "data", "expires_at", "transcript")}
     message["annotations"] = choice.annotations
     out: dict[str, Any] = {"index": index, "message": message}
     if choice.logprobs is not None:
@@ -148,18 +164,28 @@ def stream_events(
     for step in range(max((len(lane) for lane in lanes), default=0)):
         events.extend(lane[step] for lane in lanes if step < len(lane))
     usage_null = b',"usage":null' if include_usage else b""
-    return [_close(event + b"]" + usage_null, head_length, obfuscation) for event in events]
+    return [_close(event + b"]" + usage_null, head_length, obfuscation) if event != NO_CHOICES else NO_CHOICES
+            for event in events]
 
 
 def frames(c: Completion, head: bytes, events: list[bytes], *, include_usage: bool, obfuscation: random.Random | None) -> list[bytes]:
     """The stream's SSE frames: the chunk head spliced before each event, then the usage
     chunk (its usage is this request's: cached tokens change from call to call)."""
     prefix = b"data: " + head
-    out = [prefix + event for event in events]
+    usage_null = b',"usage":null' if include_usage else b""
+    # A chunk with no `choices` at all: what an audio answer sends while it speaks (recorded).
+    bare = b"data: " + head[: -len(_CHOICES)]
+    out = [prefix + event if event != NO_CHOICES else bare + _close(usage_null, len(bare) - 6, obfuscation)
+           for event in events]
     if include_usage:
         out.append(prefix + _close(b'],"usage":' + orjson.dumps(c.usage), len(head), obfuscation))
+    out.extend(prefix + _close(trailer + usage_null, len(head), obfuscation) for trailer in c.trailers)
     out.append(DONE)
     return out
+
+
+_CHOICES = b',"choices":['
+NO_CHOICES = b""  # in a choice's events: a chunk without `choices` (see frames)
 
 
 
@@ -184,6 +210,8 @@ def _choice_events(index: int, choice: Choice, split: Callable[[str], list[str]]
         lp = null_logprobs if logprobs is None else b',"logprobs":' + orjson.dumps(logprobs)
         return opening + delta_json + lp + b',"finish_reason":' + orjson.dumps(finish) + b"}"
 
+    if choice.audio is not None:
+        return _spoken_events(choice.audio, split, event)
     calls = [_call_parts(n, call) for n, call in enumerate(choice.tool_calls)]
     if choice.content is None and len(calls) == 1:
         # One call: the real API opens with the role and the call's header in one chunk.
@@ -211,6 +239,25 @@ def _choice_events(index: int, choice: Choice, split: Callable[[str], list[str]]
             events.append(event({"function_call": {"arguments": piece}}))
     events.append(event(b"{}", finish=choice.finish_reason))
     return events
+
+
+def _spoken_events(audio: dict, split: Callable[[str], list[str]], event: Callable) -> list[bytes]:
+    """An audio answer as recorded: the role, the whole transcript with the audio's id,
+    chunks without `choices` while it speaks, then the audio in pieces (the first repeating
+    the role), and no finish chunk; `expires_at` follows the usage chunk
+    (`Completion.trailers`)."""
+    events = [event({"role": "assistant", "refusal": None}),
+              event({"content": None, "audio": {"id": audio["id"], "transcript": audio["transcript"]}})]
+    pieces = audio["pieces"]
+    for n, data in enumerate(pieces):
+        events.append(NO_CHOICES)
+        events.append(event({"role": "assistant", "content": None, "refusal": None, "audio": {"id": audio["id"], "data": data}}
+                            if n == 0 else {"audio": {"data": data}}))
+    return events
+
+
+def spoken_trailer(index: int, expires_at: int) -> bytes:
+    return b'{"index":%d,"delta":{"audio":{"expires_at":%d}}}]' % (index, expires_at)
 
 
 def _call_parts(n: int, call: dict) -> tuple[dict, Callable]:
