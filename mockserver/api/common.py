@@ -99,21 +99,31 @@ def query_integer(raw: Any) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def list_query(ex: Exchange, default_order: str = "desc") -> dict:
-    """A list endpoint's cursor query (`after`, `before`, `limit` 1..100, default 20,
-    `order` asc|desc), checked, as keyword arguments for `state.page`."""
+# The model a `--lenient` request that names none is answered with (a Responses create
+# whose model a stored prompt would name), and the one stand-in objects report.
+LENIENT_MODEL = "gpt-4o-mini"
+
+
+def list_query(ex: Exchange, default_order: str = "desc", default_limit: int = 20, max_limit: int = 100) -> dict:
+    """A list endpoint's cursor query (`after`, `before`, `limit` 1..`max_limit` with
+    `default_limit` when absent: 1..100 and 20, unless a family says otherwise as files
+    do, 1..10,000; `order` asc|desc), checked, as keyword arguments for `state.page`. Under `--lenient`
+    a `limit` out of range (a suite's placeholder `limit=0`) is taken as the nearest in it."""
     query = ex.query
     order = query.get("order", default_order)
     if order not in ("asc", "desc"):
         raise errors.invalid_value("order", order, ["asc", "desc"])
     raw = query.get("limit")
-    limit = 20
+    limit = default_limit
     if raw is not None:
         limit = query_integer(raw)
         if limit is None:
             raise errors.invalid_type("limit", "an integer", raw)
-        if not 1 <= limit <= 100:
-            raise errors.out_of_range("limit", limit, 1 if limit < 1 else 100, above=limit > 100, integer=True)
+        if not 1 <= limit <= max_limit:
+            if not ex.runtime.config.lenient:
+                raise errors.out_of_range("limit", limit, 1 if limit < 1 else max_limit, above=limit > max_limit,
+                                          integer=True)
+            limit = min(max(limit, 1), max_limit)
     return {"after": query.get("after"), "before": query.get("before"), "limit": limit, "order": order}
 
 

@@ -24,17 +24,25 @@ async def list_models(ex: Exchange) -> Reply:
 
 
 async def retrieve_model(ex: Exchange) -> Reply:
+    """A known model; under `--lenient` any name, as a model of its family's rules."""
     model = ex.path_params["model"]
     spec = ex.runtime.catalog.get(model)
     if spec is None:
-        raise errors.no_such_model(model)
+        if not ex.runtime.config.lenient:
+            raise errors.no_such_model(model)
+        spec = ex.runtime.catalog.lenient(model)
     return pretty(model_object(spec))
 
 
 async def delete_model(ex: Exchange) -> Reply:
-    """Only fine-tuned models can be deleted, by their owner; base models refuse."""
+    """Only fine-tuned models can be deleted, by their owner; base models refuse. Under
+    `--lenient` any id deletes fine (a known fine-tune is removed; a base model stays)."""
     model = ex.path_params["model"]
     catalog = ex.runtime.catalog
+    if ex.runtime.config.lenient:
+        if model.startswith("ft:") and catalog.get(model) is not None:
+            catalog.deleted.add(model)
+        return Reply.json({"id": model, "object": "model", "deleted": True})
     if catalog.get(model) is None:
         raise errors.no_such_model(model)
     if not model.startswith("ft:"):

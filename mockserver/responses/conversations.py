@@ -9,6 +9,7 @@ hex, then a 16-hex shard that the responses in the conversation begin with.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import random
 import time
 from typing import Any
@@ -37,7 +38,12 @@ def not_found(conversation_id: str) -> errors.OpenAIError:
 
 
 def shard_of(conversation_id: str) -> str:
-    return conversation_id[-16:]
+    """The 16 hex an issued id ends with; for any other id (`--lenient` takes any), 16 hex
+    derived from it, so the ids made from it stay well formed."""
+    shard = conversation_id[-16:]
+    if len(shard) == 16 and all(c in "0123456789abcdef" for c in shard):
+        return shard
+    return hashlib.blake2b(conversation_id.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def item_maker(shard: str, rng: random.Random):
@@ -105,24 +111,45 @@ async def list_items(ex: Exchange) -> Reply:
     return Reply.pretty(page(record["items"], **list_query(ex), alphabetical=True))
 
 
-def _item(record: dict, item_id: str) -> tuple[int, dict]:
+def _item(record: dict, item_id: str) -> tuple[int, dict] | None:
     for index, item in enumerate(record["items"]):
         if item.get("id") == item_id:
             return index, item
-    raise errors.OpenAIError(404, f"Item with id '{item_id}' not found.")
+    return None
+
+
+def item_not_found(item_id: str) -> errors.OpenAIError:
+    return errors.OpenAIError(404, f"Item with id '{item_id}' not found.")
 
 
 async def retrieve_item(ex: Exchange) -> Reply:
-    record = load(ex, ex.path_params["conversation_id"])
-    return Reply.pretty(_item(record, ex.path_params["item_id"])[1])
+    """An item of the conversation; under `--lenient` an unknown id is a one-line user
+    message, added to the conversation (kept from now on, so it lists and deletes)."""
+    conversation_id, item_id = ex.path_params["conversation_id"], ex.path_params["item_id"]
+    record = load(ex, conversation_id)
+    found = _item(record, item_id)
+    if found is not None:
+        return Reply.pretty(found[1])
+    if not ex.runtime.config.lenient:
+        raise item_not_found(item_id)
+    item = {"id": item_id, "type": "message", "status": "completed",
+            "content": [{"type": "input_text", "text": "Hello."}], "role": "user"}
+    record["items"].append(item)
+    ex.runtime.store.put(KIND, conversation_id, record)
+    return Reply.pretty(item)
 
 
 async def delete_item(ex: Exchange) -> Reply:
-    """Answers with the conversation, as the SDK's types say."""
-    conversation_id = ex.path_params["conversation_id"]
+    """Answers with the conversation, as the SDK's types say; under `--lenient` an unknown
+    item id deletes fine."""
+    conversation_id, item_id = ex.path_params["conversation_id"], ex.path_params["item_id"]
     record = load(ex, conversation_id)
-    index, _ = _item(record, ex.path_params["item_id"])
-    del record["items"][index]
+    found = _item(record, item_id)
+    if found is None:
+        if not ex.runtime.config.lenient:
+            raise item_not_found(item_id)
+        return Reply.pretty(record["conversation"])
+    del record["items"][found[0]]
     ex.runtime.store.put(KIND, conversation_id, record)
     return Reply.pretty(record["conversation"])
 

@@ -31,8 +31,8 @@ from ..chat.plan import cut_calls, token_logprobs
 from . import plan
 from . import rules
 from . import tools as responses_tools
-from ..api.common import (api_key, delete_stored, fixture_not_found, list_query, probe, query_integer, request_rng_seed,
-                     requested_model, text_of)
+from ..api.common import (LENIENT_MODEL, api_key, delete_stored, fixture_not_found, list_query, probe, query_integer,
+                     request_rng_seed, requested_model, text_of)
 
 # A stored response, as far as these handlers read it (state/store.py, `record_shape`): its
 # output and input items are objects; a background one also has its clock, its opening
@@ -69,10 +69,13 @@ def previous_not_found(response_id: str) -> errors.OpenAIError:
 async def create(ex: Exchange) -> Reply | StreamReply:
     runtime = ex.runtime
     body = ex.body
+    lenient = runtime.config.lenient
     if body.get("model") is None:  # optional in the SDK's types (a stored prompt may name it); not here
-        raise errors.missing_parameter("model")
+        if not lenient:
+            raise errors.missing_parameter("model")
+        body["model"] = LENIENT_MODEL  # `--lenient`: a create without one gets the default
     spec = requested_model(ex, body["model"], "responses")
-    if not runtime.config.lenient:
+    if not lenient:
         rules.check_model_rules(spec, body)
         rules.check_request_rules(body)
     created_at = int(time.time())
@@ -84,14 +87,14 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     stored = body.get("store", True) is not False
     shard = None
     if previous is not None:
-        if body.get("conversation") is not None:
+        # `--lenient` takes both: the chain is continued, and the conversation appended to.
+        if body.get("conversation") is not None and not lenient:
             raise errors.invalid_request(
                 "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.",
                 param=None, code="mutually_exclusive_parameters",
             )
-        record = _previous(ex, previous)
-        history = chain(record) if record is not None else []
-        shard = responses_wire.shard_of(previous) if record is not None else None
+        history = chain(_previous(ex, previous))
+        shard = _lenient_shard(previous) if lenient else responses_wire.shard_of(previous)
     elif conversation_id is not None:
         history = conversations.history(ex, conversation_id)
         shard = conversations.shard_of(conversation_id)
@@ -99,8 +102,9 @@ async def create(ex: Exchange) -> Reply | StreamReply:
     inputs = plan.input_items(body.get("input"), lambda prefix: responses_wire.item_id(prefix, response_id, id_rng))
     history = history + [_referenced(ex, item, history) if item.get("type") == "item_reference" else item
                          for item in inputs]
-    plan.check_reasoning_items(body.get("input"))
-    plan.check_tool_outputs(history)
+    if not lenient:  # cross-item rules; `--lenient` checks the schema only
+        plan.check_reasoning_items(body.get("input"))
+        plan.check_tool_outputs(history)
 
     messages = plan.chat_messages(body.get("instructions"), history)
     fmt = ((body.get("text") or {}).get("format")) or {}
@@ -227,6 +231,8 @@ def _referenced(ex: Exchange, reference: dict, history: list[dict]) -> dict:
         for item in chain(record):
             if item.get("id") == wanted:
                 return item
+    if ex.runtime.config.lenient:  # an id the fake never issued: a one-line user message
+        return _stand_in_message(wanted)
     raise errors.OpenAIError(404, f"Item with id '{wanted}' not found.", param="input")
 
 
@@ -237,12 +243,24 @@ def chain(record: dict) -> list[dict]:
     return record["input_items"] + list(record["response"].get("output") or [])
 
 
-def _previous(ex: Exchange, response_id: str) -> dict | None:
-    """The stored response a request continues (None only under `--lenient`)."""
+def _previous(ex: Exchange, response_id: str) -> dict:
+    """The stored response a request continues; under `--lenient` an unknown id is a
+    stand-in (`_stand_in`), kept from now on."""
     record = ex.runtime.store.get(KIND, response_id)
-    if record is None and not ex.runtime.config.lenient:
-        raise previous_not_found(response_id)
+    if record is None:
+        if not ex.runtime.config.lenient:
+            raise previous_not_found(response_id)
+        record = _stand_in(ex, response_id)
     return record
+
+
+def _lenient_shard(response_id: str) -> str:
+    """The shard a response chained to `response_id` shares: its own when it has one (16
+    hex after the prefix), else one derived from the id (`--lenient` takes any id)."""
+    shard = response_id.split("_", 1)[1][:16] if "_" in response_id else ""
+    if len(shard) == 16 and all(c in "0123456789abcdef" for c in shard):
+        return shard
+    return hashlib.blake2b(response_id.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _opening(response: dict, body: dict, status: str = "in_progress") -> dict:
@@ -479,16 +497,32 @@ def _stored(ex: Exchange) -> dict:
 
 def _stand_in(ex: Exchange, response_id: str) -> dict:
     """`--lenient`: an id the fake never issued reads as a finished response of the right
-    shape (a one-line exchange), so code that replays recorded ids keeps going."""
-    rng = rng_for(response_id, ex.runtime.config.seed)
+    shape (a one-line exchange), kept from now on, so code that replays recorded ids (or a
+    suite's placeholders) keeps going. It is a background response that has finished, so
+    every operation works on it: retrieve, its stream replayed (`?stream=true`), cancel
+    (returned as it is, finished), input items, delete, and continuing it."""
+    runtime = ex.runtime
+    rng = rng_for(response_id, runtime.config.seed)
     make_id = lambda prefix: f"{prefix}_{rng.getrandbits(200):050x}"  # noqa: E731
-    spec = ex.runtime.catalog.lenient("gpt-4o-mini", "responses")
-    question = {"id": make_id("msg"), "type": "message", "status": "completed",
-                "content": [{"type": "input_text", "text": "Hello."}], "role": "user"}
+    spec = runtime.catalog.lenient(LENIENT_MODEL, "responses")
+    body = {"model": spec.id, "background": True}
+    question = _stand_in_message(make_id("msg"))
     answer_ = responses_wire.message_item(make_id("msg"), "Hello! How can I help you today?")
-    response = response_object(ex.runtime, spec, {"model": spec.id}, response_id, int(time.time()), "completed",
+    response = response_object(runtime, spec, body, response_id, int(time.time()), "completed",
                                [answer_], responses_wire.usage(9, 10), None)
-    return {"response": response, "input_items": [question]}
+    opening = _opening(response, body, "queued")
+    split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
+    record = {"response": response, "input_items": [question], "opening": opening,
+              "clock": {"started": runtime.clock.now(), "cancelled": False, "finished": True},
+              "events": [f.decode() for f in responses_wire.stream_frames(response, split, start=opening)]}
+    runtime.store.put(KIND, response_id, record)
+    return record
+
+
+def _stand_in_message(item_id: str) -> dict:
+    """The user's turn of a stand-in exchange."""
+    return {"id": item_id, "type": "message", "status": "completed",
+            "content": [{"type": "input_text", "text": "Hello."}], "role": "user"}
 
 
 async def retrieve(ex: Exchange) -> Reply | StreamReply:

@@ -20,8 +20,14 @@ def shared_dir() -> Path:
 
 def require_shared(*parts: str) -> Path:
     path = shared_dir().joinpath(*parts)
+    return require_path(path, "this test reads the shared oracle (spec or recordings)")
+
+
+def require_path(path: Path, why: str) -> Path:
+    """`path`, or a skip naming it and `why` it is needed; under MOCKSERVER_REQUIRE_SHARED=1
+    (CI) a failure instead, so that CI cannot skip silently."""
     if not path.exists():
-        reason = f"{path} is absent: this test reads the shared oracle (spec or recordings)"
+        reason = f"{path} is absent: {why}"
         if os.environ.get("MOCKSERVER_REQUIRE_SHARED") == "1":
             pytest.fail(reason + " and MOCKSERVER_REQUIRE_SHARED=1 makes that a failure")
         pytest.skip(reason)
