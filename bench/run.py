@@ -5,10 +5,11 @@ the same wrk, alternately, at concurrency 32 and 128: a recorded body replayed, 
 stream replayed, a synthesized answer and stream (the same request, and every request
 different), and a streamed, stored Responses API answer.
 It prints requests/s, p50 and p99 latency, peak RSS and the fake/bare ratio, then
-start-up time to the first answered request and fixture lookup time from 10 to 10,000
-fixtures. A benchmark, not a test: it prints figures and asserts nothing.
+start-up time to the first answered request, fixture lookup time from 10 to 10,000
+fixtures, and files' upload and download throughput and memory at 50 and 200 MB
+(bench/files.py). A benchmark, not a test: it prints figures and asserts nothing.
 
-    python bench/run.py [--duration SECONDS] [--quick]
+    python bench/run.py [--duration SECONDS] [--quick] [--files-only]
 """
 
 from __future__ import annotations
@@ -220,7 +221,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run (default 6)")
     parser.add_argument("--quick", action="store_true", help="2-second runs, concurrency 32 only")
+    parser.add_argument("--files-only", action="store_true", help="only the files scenario (bench/files.py)")
     args = parser.parse_args()
+    if args.files_only:
+        return files_bench()
     duration = 2 if args.quick else args.duration
     levels = (32,) if args.quick else CONCURRENCY
     wrk = ensure_wrk()
@@ -281,13 +285,31 @@ def main() -> None:
     for size, row in lookups.items():
         print(f"  {size:>6} fixtures: " + ", ".join(f"{label} {value:.2f}" for label, value in row.items()))
 
+    print()
+    files = files_bench(save=False)
+
     record = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
               "python": platform.python_version(), "duration_s": duration, "runs": rows, "peak_rss_mb": rss,
-              "startup_s": startup, "lookup_us": lookups, "engine": cost}
+              "startup_s": startup, "lookup_us": lookups, "engine": cost, "files": files}
     out = OUT / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(record, indent=2))
     print(f"\nraw results: {out.relative_to(ROOT)}")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def files_bench(save: bool = True) -> dict:
+    """Upload and download of 50 and 200 MB files: MB/s and the server's peak memory."""
+    sys.path.insert(0, str(ROOT))
+    from bench.files import measure, report
+
+    result = measure([50, 200])
+    report(result)
+    if save:
+        OUT.mkdir(exist_ok=True)
+        out = OUT / f"files-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+        out.write_text(json.dumps(result, indent=2))
+        print(f"\nraw results: {out.relative_to(ROOT)}")
+    return result
 
 
 if __name__ == "__main__":

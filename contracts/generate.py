@@ -73,6 +73,13 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "conversations.items.create.request": ("request", "openai.types.conversations.item_create_params:ItemCreateParams"),
     "conversations.items.list.response": ("response", "openai.types.conversations:ConversationItemList"),
     "conversations.items.retrieve.response": ("response", "openai.types.conversations:ConversationItem"),
+    "files.create.response": ("response", "openai.types:FileObject"),  # also retrieve's, and an upload's `file`
+    "files.list.response": ("response", "openai.pagination:SyncCursorPage[openai.types:FileObject]"),
+    "files.delete.response": ("response", "openai.types:FileDeleted"),
+    "uploads.create.request": ("request", "openai.types.upload_create_params:UploadCreateParams"),
+    "uploads.create.response": ("response", "openai.types:Upload"),  # also complete's and cancel's
+    "uploads.complete.request": ("request", "openai.types.upload_complete_params:UploadCompleteParams"),
+    "uploads.parts.create.response": ("response", "openai.types.uploads:UploadPart"),
 }
 
 # family -> SDK type aliases whose string literals name that family's models

@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--lenient", action="store_true", default=None,
                        help="accept any model and check requests against the schemas only")
     serve.add_argument("--state", type=Path, metavar="PATH",
-                       help="keep stored responses, conversations and completions in this SQLite file (default: in memory)")
+                       help="keep stored responses, conversations, completions and files in this SQLite file "
+                            "(files' bytes in PATH.files/ beside it; default: in memory)")
     serve.add_argument("--seed", type=int, help="seed for synthesized answers and ids (default 0)")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser

@@ -15,6 +15,9 @@ from typing import Any
 from .yamlio import SourceError, YamlMap, line_of, load_one
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024  # POST /v1/files: "Individual files can be up to 512 MB"
+DEFAULT_MAX_UPLOAD_PART_BYTES = 64 * 1024 * 1024  # an upload part (the SDK's part size, exactly)
+DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024 * 1024 * 1024  # an Upload in all: "at most 8 GB"
 
 
 @dataclass
@@ -48,6 +51,9 @@ class Config:
     seed: int = 0
     lenient: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # a file uploaded with POST /v1/files (streamed: max_body_bytes does not apply)
+    max_upload_part_bytes: int = DEFAULT_MAX_UPLOAD_PART_BYTES  # one part of an Upload
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES  # an Upload's declared `bytes`
     models: list[ModelEntry] = field(default_factory=list)
     azure_deployments: dict[str, str] = field(default_factory=dict)
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
@@ -88,6 +94,9 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "seed": (int,),
     "lenient": (bool,),
     "max_body_bytes": (int,),
+    "max_file_bytes": (int,),
+    "max_upload_part_bytes": (int,),
+    "max_upload_bytes": (int,),
     "admin_token": (str,),
     "journal_size": (int,),
     "max_hold_seconds": (int, float),
@@ -160,7 +169,8 @@ def load_config(path: str | Path) -> Config:
             check.fail(data, key, f"{key} must be a finite number")
     if not 0 < config.port < 65536:
         check.fail(data, "port", f"port must be between 1 and 65535, got {config.port}")
-    for key in ("max_body_bytes", "journal_size", "max_hold_seconds", "state_max_objects", "client_timeout_seconds",
+    for key in ("max_body_bytes", "max_file_bytes", "max_upload_part_bytes", "max_upload_bytes",
+                "journal_size", "max_hold_seconds", "state_max_objects", "client_timeout_seconds",
                 "keep_alive_seconds", "max_connections"):
         if getattr(config, key) <= 0:
             check.fail(data, key, f"{key} must be positive")

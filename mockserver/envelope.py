@@ -1,6 +1,7 @@
 """The one path every HTTP request takes after routing.
 
-method → auth → body (content type, size, JSON) → faults → contract → handler → reply,
+method → auth → body (content type, size, JSON; or left to a handler that streams it) →
+faults → contract → handler → reply,
 with the real headers added and any `OpenAIError` turned into the envelope here, and
 only here. The fault engine is consulted once, here, for every endpoint family; the
 journal entry is opened and closed here. Nothing below raises past this point: an
@@ -21,7 +22,7 @@ from .faults.apply import deliver as apply_fault
 from .faults.apply import error_reply
 from .matching import Probe, last_user_text
 from .streaming import send_stream
-from .wire import ClientGone, Exchange, Reply, StreamReply
+from .wire import ClientGone, Exchange, FileReply, Reply, StreamReply
 
 if TYPE_CHECKING:
     from .faults.engine import Decision
@@ -55,6 +56,8 @@ class Endpoint:
             except ClientGone:
                 reply = None
             except OpenAIError as err:
+                if op is not None and op.error_detail and err.profile is None:
+                    err.detail = True  # the family's service answers with `detail` too (not the gateway)
                 reply = Reply.error(err)
                 if op is not None and not op.error_newline:
                     reply.body = reply.body.rstrip(b"\n")
@@ -69,7 +72,7 @@ class Endpoint:
                 runtime.journal.close(entry, ex, outcome, reply, decision)
 
 
-async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply, "Decision | None"]:
+async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply | FileReply, "Decision | None"]:
     runtime = ex.runtime
     if op.admin:
         check_admin(ex)
@@ -87,15 +90,19 @@ async def run(ex: Exchange, op: "Operation") -> tuple[Reply | StreamReply, "Deci
     return await op.handler(ex), decision
 
 
-async def deliver(ex: Exchange, reply: Reply | StreamReply, decision: "Decision | None" = None) -> str:
+async def deliver(ex: Exchange, reply: Reply | StreamReply | FileReply, decision: "Decision | None" = None) -> str:
     """Send the reply (as the fault, if any, dictates); the outcome is for the journal:
     `disconnected` when the client left before its answer was all sent."""
     try:
         if reply.delay > 0 and await ex.wait(reply.delay):
             return "disconnected"
         if decision is not None:
+            if isinstance(reply, FileReply):  # faults act on whole answers
+                reply = reply.whole()
             return await apply_fault(ex, reply, decision.fault)
-        if isinstance(reply, StreamReply):
+        if isinstance(reply, FileReply):
+            await ex.send_file(reply)
+        elif isinstance(reply, StreamReply):
             await send_stream(ex, reply)
         else:
             await ex.send_reply(reply)
@@ -104,6 +111,9 @@ async def deliver(ex: Exchange, reply: Reply | StreamReply, decision: "Decision 
         return "disconnected"
     except OSError:
         return "connection"
+    finally:
+        if isinstance(reply, FileReply):
+            reply.release()
 
 
 def request_probe(ex: Exchange) -> Probe:

@@ -1,7 +1,9 @@
 """The OpenAI error model: one exception, one envelope, and the catalogue of real errors.
 
 Every error the fake sends is an `OpenAIError` rendered here and only here, as
-`{"error": {"message", "type", "param", "code"}}`. The constructors below carry the
+`{"error": {"message", "type", "param", "code"}}` (and, for the families whose service
+answers so, a second `"detail": {"message", "code"}`: `detail=True`, which an operation
+sets for all its errors with `Operation.error_detail`). The constructors below carry the
 real API's wording, status, type and code, taken from recorded traffic where it
 exists (see README, "Errors"), so client code that branches on them behaves the same
 against the fake.
@@ -30,9 +32,11 @@ class OpenAIError(Exception):
         headers: Iterable[tuple[str, str]] = (),
         fields: tuple[str, ...] = ("message", "type", "param", "code"),
         profile: str | None = None,
+        detail: bool = False,
     ) -> None:
         super().__init__(message)
         self.fields = fields
+        self.detail = detail  # add `"detail": {"message", "code"}` beside `error` (the files service does)
         self.profile = profile  # the common headers it goes out with (wire.Exchange.common_headers)
         self.status = status
         self.message = message
@@ -42,7 +46,10 @@ class OpenAIError(Exception):
         self.headers = list(headers)
 
     def envelope(self) -> dict[str, Any]:
-        return {"error": {name: getattr(self, name) for name in self.fields}}
+        envelope: dict[str, Any] = {"error": {name: getattr(self, name) for name in self.fields}}
+        if self.detail:  # recorded: FilesTests/*CanParseServiceError.json
+            envelope["detail"] = {"message": self.message, "code": self.code}
+        return envelope
 
     def body(self) -> bytes:
         # The real API pretty-prints error bodies with two-space indentation.
@@ -138,6 +145,20 @@ def body_too_large(limit: int) -> OpenAIError:
         f"Request body too large. The maximum request size is {limit} bytes.",
         code="request_too_large",
     )
+
+
+def file_too_large(size_name: str, limit: int) -> OpenAIError:
+    """A file (or an upload part) over its limit, found from Content-Length or while the
+    body streams in (`size_name`: "File", "Part")."""
+    return OpenAIError(
+        413,
+        f"{size_name} too large. The maximum {size_name.lower()} size is {limit} bytes ({_megabytes(limit)}).",
+        code="request_too_large",
+    )
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / (1 << 20):g} MB" if limit >= 1 << 20 else f"{limit} bytes"
 
 
 def missing_parameter(param: str) -> OpenAIError:

@@ -15,9 +15,9 @@ from starlette.routing import Route
 
 if TYPE_CHECKING:
     from .runtime import Runtime
-    from .wire import Exchange, Reply, StreamReply
+    from .wire import Exchange, FileReply, Reply, StreamReply
 
-Handler = Callable[["Exchange"], Awaitable[Union["Reply", "StreamReply"]]]
+Handler = Callable[["Exchange"], Awaitable[Union["Reply", "StreamReply", "FileReply"]]]
 
 PREFIXES = ("/v1", "/openai/v1")
 AZURE_DEPLOYMENT = "/openai/deployments/{deployment}"
@@ -37,6 +37,16 @@ class Operation:
     error_newline: bool = True  # chat and embeddings end an error body with a newline; Responses does not
     prefixes: tuple[str, ...] = PREFIXES  # the URL prefixes it is served under
     admin: bool = False  # the fake's own API: no faults, no journal, loopback or token only
+    # The handler reads the body itself, as it streams in (`Exchange.body_chunks`: multipart
+    # uploads of hundreds of MB, written to the store piece by piece), and applies its own
+    # limits; the envelope neither reads it nor applies `max_body_bytes`, and runs the rest
+    # (auth, faults, whose body criteria then see an empty body, the journal) as for any other.
+    streams_body: bool = False
+    error_detail: bool = False  # its errors carry `detail` beside `error` (errors.OpenAIError.detail)
+
+    def __post_init__(self) -> None:
+        if self.streams_body and self.request_schema is not None:
+            raise ValueError(f"{self.id}: an operation that streams its body has no JSON request schema")
 
     @property
     def family(self) -> str:

@@ -7,6 +7,7 @@ message naming the file, instead of failing the first request that needs it.
 from __future__ import annotations
 
 import random
+import secrets
 
 from .catalog import Catalog
 from .clock import Clock
@@ -63,6 +64,7 @@ class Runtime:
         self.journal = Journal(config.journal_size)
         self.store = open_store(config.state, config.state_max_objects)
         self.clock = Clock(config.time_scale)
+        self.run_id = secrets.token_hex(8)  # tells this run's clock readings from an earlier run's (stored ones)
         self.journaling = config.fault_engine
         self.organization = b"user-mockserver"
         self.project = b"proj_mockserver"
@@ -71,7 +73,7 @@ class Runtime:
     def reset(self) -> None:
         """Back to the state at start-up: sequences, caches (prompt cache, remembered
         answers and prompts), buckets, fault rules and counters, the journal, and every
-        stored object (in a `--state` file too)."""
+        stored object and file content (in a `--state` file too)."""
         self.fixtures.reset()
         self.prompt_cache.clear()
         self.memo.clear()
@@ -82,4 +84,5 @@ class Runtime:
         self.journal.clear()
         self.store.clear()
         self.clock.reset()
+        self.run_id = secrets.token_hex(8)
         self.faults_rng = random.Random(self.config.seed)

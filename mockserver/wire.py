@@ -1,7 +1,7 @@
 """What crosses the wire: the request as the handlers see it, and the replies they return.
 
-Handlers never touch ASGI: they read an `Exchange` and return a `Reply` (a whole body)
-or a `StreamReply` (server-sent events). Keeping replies as values lets one place add
+Handlers never touch ASGI: they read an `Exchange` and return a `Reply` (a whole body),
+a `StreamReply` (server-sent events) or a `FileReply` (a stored file's bytes, streamed). Keeping replies as values lets one place add
 the real headers, and lets faults and pacing act on any endpoint's answer.
 """
 
@@ -11,7 +11,7 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import unquote_plus
 
 import orjson
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 JSON = b"application/json"
 JSON_UTF8 = b"application/json; charset=utf-8"
+OCTET_STREAM = b"application/octet-stream"
 EVENT_STREAM = b"text/event-stream; charset=utf-8"
 OPENAI_VERSION = b"2020-10-01"
 
@@ -71,6 +72,37 @@ class StreamReply:
     content_type: bytes = EVENT_STREAM
     delay: float = 0.0
     profile: str | None = None
+
+
+@dataclass(slots=True)
+class FileReply:
+    """A body of known length sent in pieces as they are read (a stored file's content):
+    never held whole in memory, with its Content-Length. `chunks` yields the pieces and
+    `close` releases what they are read from, once delivered or dropped.
+
+    A fault that reshapes the body (slicing, truncation, a cut) reads it whole first
+    (`whole()`): the fault engine acts on complete answers."""
+
+    chunks: Iterator[bytes]
+    length: int
+    headers: Headers = field(default_factory=list)
+    content_type: bytes = OCTET_STREAM
+    status: int = 200
+    delay: float = 0.0
+    profile: str | None = None
+    close: Any = None  # called once the answer is over, delivered or not
+
+    def whole(self) -> Reply:
+        try:
+            body = b"".join(self.chunks)
+        finally:
+            self.release()
+        return Reply(body, self.status, self.headers, self.content_type, self.delay, self.profile)
+
+    def release(self) -> None:
+        close, self.close = self.close, None
+        if close is not None:
+            close()
 
 
 class Exchange:
@@ -144,6 +176,19 @@ class Exchange:
         self.raw_body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self.raw_body
 
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, for an operation that reads it itself (`streams_body`):
+        nothing is kept here, and a client that disconnects raises ClientGone."""
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone()
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
     async def wait(self, seconds: float) -> bool:
         """Wait up to `seconds`, returning early (True) when the client disconnects.
 
@@ -189,7 +234,9 @@ class Exchange:
         """The headers the real API puts on every answer, by profile (as recorded):
         "api" for the model endpoints, "catalog" for /v1/models (no organization or
         project), "auth" for a refused key (the gateway answers: no openai-* headers),
-        "azure" for Azure OpenAI's deployment routes."""
+        "azure" for Azure OpenAI's deployment routes, "files" for /v1/files (organization
+        and project, and CF-Ray exposed), "uploads" for /v1/uploads (organization and
+        project only)."""
         if profile is None:
             if "deployment" in self.path_params:
                 profile = "azure"
@@ -219,6 +266,10 @@ class Exchange:
                 (b"openai-project", self.runtime.project),
                 (b"access-control-expose-headers", b"X-Request-ID"),
             ]
+        elif profile in ("files", "uploads"):  # as recorded (FilesTests, UploadsTests)
+            headers += [(b"openai-organization", self.runtime.organization), (b"openai-project", self.runtime.project)]
+            if profile == "files":
+                headers.append((b"access-control-expose-headers", b"CF-Ray"))
         return headers
 
     async def start(
@@ -234,6 +285,25 @@ class Exchange:
     async def send_reply(self, reply: Reply) -> None:
         await self.start(reply.status, reply.content_type, reply.headers, len(reply.body), reply.profile)
         await self.send_body(reply.body, False)
+
+    async def send_file(self, reply: FileReply) -> None:
+        """A FileReply piece by piece: the server's flow control paces the reads, so a slow
+        client holds one piece in memory, not the file."""
+        try:
+            await self.start(reply.status, reply.content_type, reply.headers, reply.length, reply.profile)
+            sent = 0
+            for chunk in reply.chunks:
+                sent += len(chunk)
+                if sent > reply.length:  # the content grew behind the server's back: send what was promised
+                    chunk = chunk[: len(chunk) - (sent - reply.length)]
+                await self.send_body(chunk, True)
+                if sent >= reply.length:
+                    break
+            if sent < reply.length:  # it shrank: the promise cannot be kept; end the connection
+                raise ClientGone()
+            await self.send_body(b"", False)
+        finally:
+            reply.release()
 
 
 _NOT_FIELD_TEXT = re.compile(r"[^\t\x20-\x7e]")

@@ -154,6 +154,7 @@ def test_a_file_of_the_first_release_is_adopted(tmp_path):
     with sqlite3.connect(path) as db:  # what the first release wrote: this table, and nothing in the header
         table = db.execute("SELECT sql FROM sqlite_master WHERE name = 'objects'").fetchone()[0]
         assert "".join(table.split()) == "".join(FIRST_RELEASE_TABLE.replace(" IF NOT EXISTS", "").split())
+        db.execute("DROP TABLE contents")  # added by state version 2 (files)
         db.execute("PRAGMA application_id = 0")
         db.execute("PRAGMA user_version = 0")
     db.close()
@@ -184,22 +185,23 @@ def test_a_first_release_table_made_by_hand_is_adopted(tmp_path):
 
 
 def test_a_later_version_migrates_and_is_then_refused_by_this_one(tmp_path, monkeypatch):
-    """How version 2 will arrive: a table of its own, added by a migration step; the objects
-    stay, the file says version 2, and a mockserver that reads up to 1 refuses it."""
+    """How the next version will arrive (as version 2 did, with files): a table of its own,
+    added by a migration step; the objects stay, the file says the new version, and a
+    mockserver that reads up to this one refuses it."""
     path = tmp_path / "state.db"
     store = SQLiteStore(path)
     store.put("response", "resp_1", {"response": {"id": "resp_1"}, "input_items": []})
     store.close()
-    blobs = ("blobs", ("id", "bytes"))
-    monkeypatch.setattr(schema, "VERSION", 2)
-    monkeypatch.setitem(schema.TABLES, 2, {**schema.TABLES[1], blobs[0]: blobs[1]})
-    monkeypatch.setitem(schema.MIGRATIONS, 2, ("CREATE TABLE blobs (id TEXT PRIMARY KEY, bytes BLOB NOT NULL)",))
+    current, blobs = schema.VERSION, ("blobs", ("id", "bytes"))
+    monkeypatch.setattr(schema, "VERSION", current + 1)
+    monkeypatch.setitem(schema.TABLES, current + 1, {**schema.TABLES[current], blobs[0]: blobs[1]})
+    monkeypatch.setitem(schema.MIGRATIONS, current + 1, ("CREATE TABLE blobs (id TEXT PRIMARY KEY, bytes BLOB NOT NULL)",))
     store = SQLiteStore(path)
     assert store.get("response", "resp_1") == {"response": {"id": "resp_1"}, "input_items": []}
     store.close()
-    assert header(path) == (schema.APPLICATION_ID, 2)
+    assert header(path) == (schema.APPLICATION_ID, current + 1)
     monkeypatch.undo()
-    with pytest.raises(SourceError, match=r"newer mockserver \(state version 2; this one reads up to 1\)"):
+    with pytest.raises(SourceError, match=rf"newer mockserver \(state version {current + 1}; this one reads up to {current}\)"):
         SQLiteStore(path)
 
 
@@ -388,8 +390,8 @@ def test_the_start_up_check_names_the_first_and_counts_every_kind_of_bad_row(tmp
     tamper(path, ids[2], lambda r: {**r, "input_items": "x"})  # wrong contents
     write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b"[1]", ids[1])  # not an object
     # a kind no family declares: any JSON object will do
-    write_behind(path, "INSERT INTO objects (kind, id, body) VALUES ('file', 'file_1', 'nope')")
-    write_behind(path, "INSERT INTO objects (kind, id, body) VALUES ('file', 'file_2', '{\"any\": 1}')")
+    write_behind(path, "INSERT INTO objects (kind, id, body) VALUES ('vector_store', 'vs_1', 'nope')")
+    write_behind(path, "INSERT INTO objects (kind, id, body) VALUES ('vector_store', 'vs_2', '{\"any\": 1}')")
     result = serve(path)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert (f"mockserver: {path}: holds 3 stored objects whose body is not a JSON object of its kind's shape "

@@ -1,5 +1,5 @@
 """What the fake stores between requests: responses, conversations, stored chat
-completions (and files, uploads and batches next), behind one small interface.
+completions, files and uploads (and batches next), behind one small interface.
 
 Objects are JSON documents filed by kind and id, kept in the order they were first
 stored (the order lists page through). Two backends:
@@ -15,12 +15,18 @@ stored (the order lists page through). Two backends:
   start-up, named; such a row written while the server runs reads as absent.
 
 Both hand out copies: a handler changing what it read never changes what is stored.
+
+A record may own content, bytes stored under its id (a file's, an upload part's): the
+store's `content` (content.py) keeps them, in memory (spooled to an anonymous temporary
+file past 1 MiB) or, with `--state PATH`, as files in `PATH.files/` listed in the state
+file; they are written and read as streams, and deleted with their record.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .content import ContentReader, ContentStore, ContentWriter
 from .sqlite import SQLiteStore
 from .store import MemoryStore, Store, page, record_shape
 
@@ -29,4 +35,5 @@ def open_store(path: str | Path | None, max_objects: int) -> Store:
     return SQLiteStore(path) if path else MemoryStore(max_objects)
 
 
-__all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store", "page", "record_shape"]
+__all__ = ["ContentReader", "ContentStore", "ContentWriter", "MemoryStore", "SQLiteStore", "Store", "open_store",
+           "page", "record_shape"]

@@ -15,10 +15,11 @@ runs at start-up, in one transaction, and writes nothing unless the file is ours
   a JSON object of its record shape (store.py), or a row of any other kind whose body is
   not a JSON object (about 0.25 s in all for 25,000 rows of 2.7 KB).
 
-A later version (files and uploads, say, with their content as blobs in a table of their
-own) adds TABLES[2], the statements of MIGRATIONS[2] that turn a version-1 file into a
-version-2 one, and sets VERSION = 2; a version-1 file is then migrated when first opened,
-and an older mockserver refuses the migrated file as newer instead of misreading it.
+Version 2 (files and uploads) added the `contents` table: the index of the file contents
+kept beside the state file (`PATH.files/`, state/content.py), one row per complete
+content, its id and size. A version-1 file is migrated when first opened (MIGRATIONS[2]),
+and an older mockserver refuses the migrated file as newer instead of misreading it. A
+later version adds TABLES[3] and MIGRATIONS[3] the same way.
 """
 
 from __future__ import annotations
@@ -32,17 +33,19 @@ from ..yamlio import SourceError
 from .store import SHAPES
 
 APPLICATION_ID = 0x6D6F636B  # "mock", in the SQLite header's field for the owning application
-VERSION = 1  # the state version this code reads and writes
+VERSION = 2  # the state version this code reads and writes
 
 # What a file of each version holds: its tables and their columns, in order.
 TABLES: dict[int, dict[str, tuple[str, ...]]] = {
     1: {"objects": ("seq", "kind", "id", "body")},
+    2: {"contents": ("id", "bytes"), "objects": ("seq", "kind", "id", "body")},
 }
 
 # The statements that bring a file from version N - 1 to version N.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE objects (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL,"
         " body BLOB NOT NULL, UNIQUE (kind, id))",),
+    2: ("CREATE TABLE contents (id TEXT PRIMARY KEY, bytes INTEGER NOT NULL)",),
 }
 
 # A row whose body is not a JSON object. The CAST reads the stored bytes as JSON text (newer

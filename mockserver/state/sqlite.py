@@ -1,4 +1,5 @@
-"""The `--state PATH` backend: one table in a SQLite file, in WAL mode."""
+"""The `--state PATH` backend: the records in a SQLite file, in WAL mode; the contents of
+files in a directory beside it (`PATH.files/`), indexed by the file's `contents` table."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Iterator
 import orjson
 
 from ..yamlio import SourceError
+from .content import ContentIndex, DirContent
 from .schema import prepare
-from .store import SHAPES, Store, well_formed
+from .store import CONTENT_KINDS, SHAPES, Store, well_formed
 
 log = logging.getLogger("mockserver")
 
@@ -27,7 +29,12 @@ class SQLiteStore(Store):
     to a JSON object of that shape is treated as absent (the family's 404 or a list without
     it, never a 500), with one warning naming the file, kind and id; it is left in the file
     as it is. The check costs under a µs a read (0.4 µs for a response record of 2.6 KB, whose
-    decoding takes 5 µs)."""
+    decoding takes 5 µs).
+
+    A record of a content kind (a file, an upload part) owns the content of its id, kept
+    as a file in `PATH.files/` (state/content.py) and listed in the `contents` table;
+    deleting the record deletes it. At start-up, what a crash may have left is swept: a
+    partial or unlisted file, a listed content whose file is gone or whose record is."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -48,6 +55,14 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             self._db.close()
             raise SourceError(self.path, None, f"cannot use as the state store: {exc}") from None
+        try:
+            self.content = DirContent(Path(f"{self.path}.files"), _Index(self))
+            with self._lock:  # contents whose record is gone (a crash between the two writes)
+                self._db.execute("DELETE FROM contents WHERE id NOT IN (SELECT id FROM objects)")
+            self.content.sweep()
+        except (OSError, sqlite3.Error) as exc:
+            self._db.close()
+            raise SourceError(self.path, None, f"cannot keep file contents beside it: {exc}") from None
 
     def _decode(self, kind: str, id: str, body: bytes) -> dict | None:
         """The stored object, or None (and one warning) for a body that is not a record of
@@ -89,7 +104,10 @@ class SQLiteStore(Store):
             row = self._db.execute("SELECT seq, body FROM objects WHERE kind = ? AND id = ?", (kind, id)).fetchone()
             if row is None or self._decode(kind, id, row[1]) is None:
                 return False
-            return self._db.execute("DELETE FROM objects WHERE seq = ?", (row[0],)).rowcount > 0
+            deleted = self._db.execute("DELETE FROM objects WHERE seq = ?", (row[0],)).rowcount > 0
+        if deleted and kind in CONTENT_KINDS:
+            self.content.delete(id)
+        return deleted
 
     def values(self, kind: str) -> Iterator[dict]:
         with self._lock:
@@ -102,7 +120,37 @@ class SQLiteStore(Store):
     def clear(self) -> None:
         with self._lock:
             self._db.execute("DELETE FROM objects")
+        self.content.clear()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class _Index(ContentIndex):
+    """The `contents` table: which contents in `PATH.files/` are complete, and their sizes."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+
+    def add(self, content_id: str, size: int) -> None:
+        with self._store._lock:
+            self._store._db.execute("INSERT INTO contents (id, bytes) VALUES (?, ?) ON CONFLICT (id) DO UPDATE"
+                                    " SET bytes = excluded.bytes", (content_id, size))
+
+    def size(self, content_id: str) -> int | None:
+        with self._store._lock:
+            row = self._store._db.execute("SELECT bytes FROM contents WHERE id = ?", (content_id,)).fetchone()
+        return row[0] if row and isinstance(row[0], int) and row[0] >= 0 else None
+
+    def remove(self, content_id: str) -> bool:
+        with self._store._lock:
+            return self._store._db.execute("DELETE FROM contents WHERE id = ?", (content_id,)).rowcount > 0
+
+    def ids(self) -> list[str]:
+        with self._store._lock:
+            return [id for (id,) in self._store._db.execute("SELECT id FROM contents")]
+
+    def clear(self) -> None:
+        with self._store._lock:
+            self._store._db.execute("DELETE FROM contents")

@@ -9,6 +9,7 @@ import jsonschema_rs
 import orjson
 
 from ..wire import kept
+from .content import ContentStore, MemoryContent
 
 
 # What each kind's records hold, as the families declare it (`KIND = record_shape(kind,
@@ -40,14 +41,20 @@ class Shape:
 
 
 SHAPES: dict[str, Shape] = {}
+# Kinds whose records own content (state/content.py) under their own id: a file's bytes, an
+# upload part's. Deleting or evicting such a record deletes its content, whichever backend.
+CONTENT_KINDS: set[str] = set()
 
 
-def record_shape(kind: str, schema: dict) -> str:
+def record_shape(kind: str, schema: dict, *, content: bool = False) -> str:
     """Declare what a stored `kind` holds, as a JSON Schema of the record (an object whose
-    `required` keys are its top-level keys); returns the kind (`KIND = record_shape(...)`)."""
+    `required` keys are its top-level keys); returns the kind (`KIND = record_shape(...)`).
+    `content`: each record owns the content stored under its id (deleted with it)."""
     if schema.get("type") != "object":
         raise ValueError(f"the record shape of {kind!r} must be a JSON Schema of type object")
     SHAPES[kind] = Shape(kind, schema)
+    if content:
+        CONTENT_KINDS.add(kind)
     return kind
 
 
@@ -59,7 +66,10 @@ def well_formed(kind: str, value: object) -> bool:
 
 
 class Store:
-    """The interface handlers use. Values are JSON-serialisable dicts."""
+    """The interface handlers use. Values are JSON-serialisable dicts; `content` holds the
+    bytes that records of a content kind own (state/content.py), deleted with them."""
+
+    content: ContentStore
 
     def get(self, kind: str, id: str) -> dict | None:
         raise NotImplementedError
@@ -90,6 +100,7 @@ class MemoryStore(Store):
     def __init__(self, max_objects: int = 10_000) -> None:
         self.max_objects = max_objects
         self._data: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self.content = MemoryContent()
 
     def get(self, kind: str, id: str) -> dict | None:
         raw = self._data.get((kind, id))
@@ -98,9 +109,13 @@ class MemoryStore(Store):
     def put(self, kind: str, id: str, value: dict) -> None:
         self._data[(kind, id)] = kept(orjson.dumps(value))
         while len(self._data) > self.max_objects:
-            self._data.popitem(last=False)
+            (evicted_kind, evicted_id), _ = self._data.popitem(last=False)
+            if evicted_kind in CONTENT_KINDS:
+                self.content.delete(evicted_id)
 
     def delete(self, kind: str, id: str) -> bool:
+        if kind in CONTENT_KINDS:
+            self.content.delete(id)
         return self._data.pop((kind, id), None) is not None
 
     def values(self, kind: str) -> Iterator[dict]:
@@ -110,6 +125,10 @@ class MemoryStore(Store):
 
     def clear(self) -> None:
         self._data.clear()
+        self.content.clear()
+
+    def close(self) -> None:
+        self.content.close()
 
 
 def page(items: list[dict], *, after: str | None, before: str | None, limit: int, order: str,

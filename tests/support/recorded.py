@@ -9,6 +9,7 @@ here is copied into the project.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import re
@@ -39,6 +40,7 @@ class Recorded:
     response_json: Any
     sse: list[tuple[str | None, str]] = field(default_factory=list)  # (event, data) when streamed
     ordered: bool = True  # False where the recorder re-sorted the body's keys (pydantic-ai's parsed_body)
+    request_raw: bytes | None = None  # a body that is not JSON (multipart), as sent; None where not recorded
 
     @property
     def id(self) -> str:
@@ -97,7 +99,8 @@ def parse_sse(text: str) -> list[tuple[str | None, str]]:
 
 
 def _make(source: str, index: int, method: str, url: str, request_headers: dict, request_body: Any,
-          status: int, response_headers: dict, response_text: str | None, response_json: Any, ordered: bool = True) -> Recorded:
+          status: int, response_headers: dict, response_text: str | None, response_json: Any, ordered: bool = True,
+          request_raw: bytes | None = None) -> Recorded:
     parts = urlsplit(url)
     query = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(parts.query).items()}
     streamed = response_headers.get("content-type", "").startswith("text/event-stream") or (
@@ -105,7 +108,14 @@ def _make(source: str, index: int, method: str, url: str, request_headers: dict,
     )
     sse = parse_sse(response_text) if streamed and response_text else []
     return Recorded(source, index, method.upper(), url, parts.path, query, request_headers, request_body, status,
-                    response_headers, response_text, None if sse else response_json, sse, ordered)
+                    response_headers, response_text, None if sse else response_json, sse, ordered, request_raw)
+
+
+def _dotnet_multipart(body: Any) -> bytes | None:
+    """The .NET records keep a multipart body as its parts, strings, binary ones `b64:`."""
+    if not isinstance(body, list) or not all(isinstance(part, str) for part in body):
+        return None
+    return b"".join(base64.b64decode(part[4:]) if part.startswith("b64:") else part.encode() for part in body)
 
 
 def _dotnet(path: Path, source: str) -> list[Recorded]:
@@ -116,9 +126,11 @@ def _dotnet(path: Path, source: str) -> list[Recorded]:
             text, value = "".join(body), None
         else:
             text, value = None, body
+        request = entry.get("RequestBody")
+        raw = _dotnet_multipart(request)
         out.append(_make(source, index, entry["RequestMethod"], entry["RequestUri"], _headers(entry.get("RequestHeaders")),
-                         entry.get("RequestBody"), entry["StatusCode"], _headers(entry.get("ResponseHeaders")), text,
-                         value if text is None else _json(text)))
+                         None if raw is not None else request, entry["StatusCode"], _headers(entry.get("ResponseHeaders")),
+                         text, value if text is None else _json(text), request_raw=raw))
     return out
 
 
@@ -131,12 +143,15 @@ def _vcr(path: Path, source: str) -> list[Recorded]:
         request, response = item.get("request"), item.get("response")
         if not request or not response:
             continue  # a WebSocket transcript entry
+        request_raw = None
         if "parsed_body" in request:
             request_body = request["parsed_body"]
         else:
             raw = request.get("body")
             raw = raw.get("string") if isinstance(raw, dict) else raw
             request_body = _json(_text(raw)) if raw else None
+            if request_body is None and raw and "multipart/form-data" in str(request.get("headers")):
+                request_raw = raw.encode() if isinstance(raw, str) else raw
         ordered = "parsed_body" not in response
         if not ordered:
             text, value = None, response["parsed_body"]
@@ -145,7 +160,8 @@ def _vcr(path: Path, source: str) -> list[Recorded]:
             text = _text(raw.get("string") if isinstance(raw, dict) else raw)
             value = _json(text)
         out.append(_make(source, index, request.get("method", "GET"), request.get("uri", ""), _headers(request.get("headers")),
-                         request_body, response["status"]["code"], _headers(response.get("headers")), text, value, ordered))
+                         request_body, response["status"]["code"], _headers(response.get("headers")), text, value, ordered,
+                         request_raw))
     return out
 
 
@@ -172,6 +188,9 @@ _FAMILIES = {
     "models": re.compile(r"/v1/models(/[^/]+)?$"),
     # create, retrieve, delete, cancel, input_items, input_tokens, compact (and Azure's /openai/v1/...)
     "responses": re.compile(r"/v1/responses(/[^/]+){0,2}$"),
+    # upload, list, retrieve, content, delete; uploads and their parts, complete, cancel
+    "files": re.compile(r"/v1/files(/[^/]+){0,2}$"),
+    "uploads": re.compile(r"/v1/uploads(/[^/]+){0,2}$"),
 }
 
 
