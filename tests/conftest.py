@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 
 import httpx
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
+from hypothesis import settings
+
 from mockserver import Config
 from mockserver.contracts import Contracts
 
 from .support.audit import problems
 from .support.server import RunningServer
+
+# Generated-input tests are derandomized by default, so a run's outcome depends on the
+# code alone, as CI must; `HYPOTHESIS_PROFILE=explore` searches afresh (and keeps what it finds).
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 _SESSION: list[RunningServer] = []
 
