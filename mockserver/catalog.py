@@ -47,6 +47,13 @@ class ModelSpec:
     fingerprint: str | None = "fp"  # "fp": fp_ + 10 hex; None: null; "": empty string
     service_tier_field: bool = True  # the search models send no `service_tier`
     audio: bool = False  # speaks (`modalities: ["audio"]`) and reports text, image and audio tokens apart
+    web_search: bool = False  # a chat search model: its answers cite the pages it read (`url_citation`)
+    # What the Responses API echoes and writes for the model (recorded per model):
+    reasoning_context: str = "current_turn"  # `reasoning.context` when not sent (a reasoning model's)
+    phased: bool = False  # gpt-5.5 and later: `reasoning.mode`, a message `phase`, reasoning `content: []`
+    always_encrypted: bool = False  # its reasoning items carry `encrypted_content` even unasked (gpt-5.6)
+    default_top_p: float = 1.0
+    default_cache_retention: str = "in_memory"  # `prompt_cache_retention` when not sent
 
     def accepts_sampling(self, effort: str | None) -> bool:
         if not self.reasoning:
@@ -57,6 +64,8 @@ class ModelSpec:
 _REASONING_O = dict(reasoning=True, context_window=200_000, max_output=100_000, efforts=EFFORTS_O, default_effort="medium",
                     logprobs_field=False)
 _GPT5 = dict(reasoning=True, context_window=400_000, max_output=128_000, verbosity=True, logprobs_field=False, fingerprint=None)
+_GPT5_NEWEST = dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="medium", sampling_when_no_reasoning=True, extended_cache=True,
+                   phased=True, default_top_p=0.98, default_cache_retention="24h")
 
 # (pattern, rules): first match wins. Limits are the published ones for each family.
 RULES: list[tuple[str, dict]] = [
@@ -68,14 +77,26 @@ RULES: list[tuple[str, dict]] = [
     (r"^o\d", _REASONING_O),
     (r"^codex-mini", dict(_REASONING_O, family="responses")),
     (r"^gpt-5(\.\d+)?-chat", dict(context_window=128_000, max_output=16_384, verbosity=True)),
+    # gpt-5-pro reasons at `high` unless told (recorded: test_gpt5_pro).
+    (r"^gpt-5-pro(-\d{4}-\d{2}-\d{2})?$", dict(_GPT5, efforts=EFFORTS_GPT5, default_effort="high", extended_cache=True)),
     (r"^gpt-5(-mini|-nano|-pro|-codex)?(-\d{4}-\d{2}-\d{2})?$", dict(_GPT5, efforts=EFFORTS_GPT5, default_effort="medium", extended_cache=True)),
     # gpt-5.1-codex-max brought `xhigh` (widely used through the Codex CLI, e.g. "gpt-5.1-codex-max
     # xhigh"); refusing it would be a false 400.
     (r"^gpt-5\.1-codex-max", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="medium", extended_cache=True)),
     (r"^gpt-5\.1", dict(_GPT5, efforts=EFFORTS_GPT51, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
-    (r"^gpt-(5\.\d+|6)", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True)),
+    # gpt-5.5 and gpt-5.6 reason at `medium` unless told, echo `top_p: 0.98` and
+    # `prompt_cache_retention: "24h"`, and write phases (recorded 2026-06 to 2026-08:
+    # ResponsesWithPromptCache, test_openai_responses_phase_streamed_on_part_start,
+    # ResponsesWithReasoning, test_openai_responses_prompt_cache_e2e); the gpt-5.6 family (and
+    # what follows it) keeps reasoning across turns (`context: "all_turns"`, recorded; the
+    # SDK's types say so) and seals its reasoning unasked (ResponsesWithReasoning).
+    (r"^gpt-5\.5", dict(_GPT5_NEWEST)),
+    (r"^gpt-(5\.([6-9]|\d\d)|6)", dict(_GPT5_NEWEST, reasoning_context="all_turns", always_encrypted=True)),
+    # gpt-5.2 to 5.4: `top_p: 0.98` echoed (recorded for gpt-5.2: test_openai_include_raw_annotations_streaming).
+    (r"^gpt-5\.\d+", dict(_GPT5, efforts=EFFORTS_GPT52, default_effort="none", sampling_when_no_reasoning=True, extended_cache=True,
+                         default_top_p=0.98)),
     (r"^gpt-4\.1", dict(context_window=1_047_576, max_output=32_768, extended_cache=True)),
-    (r"^gpt-4o(-mini)?-search", dict(sampling=False, logprobs_field=False, fingerprint="", service_tier_field=False)),
+    (r"^gpt-4o(-mini)?-search", dict(sampling=False, logprobs_field=False, fingerprint="", service_tier_field=False, web_search=True)),
     (r"^(gpt-audio|gpt-4o(-mini)?-audio)", dict(family="chat", logprobs_field=False, audio=True)),
     (r"^(gpt-4o|chatgpt-4o|gpt-4o-mini)", dict(context_window=128_000, max_output=16_384)),
     (r"^gpt-4-32k", dict(context_window=32_768, max_output=8_192, encoding="cl100k_base")),

@@ -41,10 +41,6 @@ from .support.server import RunningServer
 # answer them, so they are not sent. Keep this honest and small: the test fails when an
 # entry is no longer needed, and when a request needs skipping that is not listed here.
 FOREIGN_STATE: dict[str, str] = {
-    "ResponsesToolTests/ApplyPatchToolWorks(%CreateFile%)#1":
-        "answers the real model's apply_patch_call; the fake does not synthesize that tool, so it issued no such call",
-    "ResponsesToolTests/MCPToolAlwaysRequiresApproval(True)#1":
-        "approves the real API's mcp_approval_request; the fake calls no MCP server, so it issued no such request",
     "test_openai_responses/test_openai_previous_response_id_seed_auto_chains_through_retries#3":
         "answers a second get_weather call the real model made after a tool result; the fake answered in text",
 }

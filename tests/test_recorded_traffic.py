@@ -317,7 +317,6 @@ RESPONSES_NOT_SYNTHESIZED = {
     "file_search": "how many searches and citations is the real model's plan; the fake searches once per tool",
     "code_interpreter": "how many runs of code is the real model's plan; the fake runs one snippet per tool",
     "image_generation": "the real model's plan; the fake draws one image per tool",
-    "mcp": "the fake calls no MCP server (no mcp_list_tools, mcp_call or approval items)",
 }
 
 # Where the real model chose differently from the synthesizer: the shape is checked, the
@@ -338,6 +337,16 @@ RESPONSES_MODEL_CHOICE = {
         "gpt-5.6-sol did not reason (reasoning_tokens 0), so it sent no reasoning item",
     "test_openai_responses/test_openai_responses_thinking_part_iter#0":
         "the real model wrote its reasoning summary in four parts; the fake writes one",
+    "ResponsesToolTests/MCPToolAlwaysRequiresApproval(True)#1":
+        "gpt-5 did not reason after the approval (reasoning_tokens 0), so it sent no reasoning item (replayed as a "
+        "chain by tests/test_responses_tools.py)",
+    "test_openai_responses/test_openai_responses_model_mcp_server_tool#0":
+        "o4-mini reasoned again after the MCP call (a second reasoning item); the fake reasons once",
+    "test_openai_responses/test_openai_responses_model_mcp_server_tool_stream#0":
+        "o4-mini reasoned again after the MCP call (a second reasoning item); the fake reasons once",
+    "test_openai_responses/test_openai_responses_model_mcp_server_tool#1":
+        "asked a follow-up, the real model answered from the earlier MCP call's output; the fake calls the server "
+        "again (the user's turn is last)",
     "test_openai_responses/test_openai_responses_compact_stateful_mode#2":
         "the real model's 1179-token answer took the context past compact_threshold 1000, so a compaction "
         "item followed; the fake's shorter answer keeps the context under it",
@@ -345,14 +354,7 @@ RESPONSES_MODEL_CHOICE = {
 
 # Where the fake answers differently from the real API: each is a server bug to fix, kept
 # here (strict xfail) so the suite stays green and an xpass says the fix landed.
-RESPONSES_SERVER_MISMATCH = {
-    "ResponsesToolTests/ApplyPatchToolWorks(%CreateFile%)#0":
-        "tools [apply_patch] with tool_choice required: the real API answers with one apply_patch_call; the "
-        "fake does not synthesize the apply_patch tool and answers with a message",
-    "test_openai_responses/test_azure_responses_reasoning_context_default_wire_contract[gpt-5.5]#0":
-        "Azure (/openai/v1/responses): the body has `content_filters` and no `billing`, and `model` echoes "
-        "\"gpt-5.5\"; the fake answers the OpenAI shape (`billing`, no `content_filters`)",
-}
+RESPONSES_SERVER_MISMATCH: dict[str, str] = {}
 
 
 def responses_answer_types(item: Recorded) -> tuple[str, Any]:
@@ -523,8 +525,66 @@ def compare_response_bodies(item: Recorded, ours: dict, planned: bool) -> None:
     assert ours["object"] == theirs["object"]
     assert ours["status"] == theirs["status"] or ran_out(theirs)
     assert ours["model"] == theirs["model"]
+    compare_echo(ours, theirs, day)
+    compare_items(ours["output"], theirs["output"], day)
     if planned:
         assert item_types(ours) == item_types(theirs)
+
+
+# Nested fields, as FIELD_SINCE for the top level: when each first appeared in the
+# recordings (none before carries it, every later one does), and, for the one the API
+# dropped, the first recording without it. A model-specific field (gpt-5.5's `mode`,
+# `phase`, reasoning `content`) is compared as it is: the fake writes it for those models only.
+REASONING_FIELD_SINCE = {"context": date(2026, 5, 28), "mode": date(2026, 7, 15)}
+TOOL_FIELD_SINCE = {("function", "output_schema"): date(2026, 7, 28)}
+TOOL_FIELD_UNTIL = {("web_search", "filters"): date(2026, 3, 28)}
+ITEM_FIELD_SINCE = {("mcp_call", "status"): date(2025, 10, 23), ("search", "queries"): date(2026, 1, 18)}
+# In `response.output_item.added`: a web search announced with its action's kind.
+ADDED_FIELD_SINCE = {**ITEM_FIELD_SINCE, ("web_search_call", "action"): date(2026, 3, 28)}
+
+
+def nested_keys(kind: str, keys: list[str], day: date, since: dict, until: dict | None = None) -> list[str]:
+    """Our keys of an object of `kind` as the API wrote them on `day`."""
+    kept = [k for k in keys if (kind, k) not in since or since[(kind, k)] <= day]
+    return kept + [k for (owner, k), last in (until or {}).items() if owner == kind and day < last and k not in kept]
+
+
+def compare_echo(ours: dict, theirs: dict, day: date) -> None:
+    """The request as echoed: `reasoning` (keys, effort, context, mode, summary) and each tool's keys."""
+    mine, recorded_reasoning = ours["reasoning"], theirs.get("reasoning") or {}
+    recorded_keys = ["summary" if k == "generate_summary" else k for k in recorded_reasoning]  # its 2025-03 name
+    mine_keys = [k for k in mine if k not in REASONING_FIELD_SINCE or REASONING_FIELD_SINCE[k] <= day]
+    assert sorted(mine_keys) == sorted(recorded_keys), ("reasoning", mine, recorded_reasoning)
+    for key in ("effort", "context", "mode"):
+        if key in recorded_reasoning:
+            assert mine[key] == recorded_reasoning[key], ("reasoning", key, mine, recorded_reasoning)
+    assert len(ours["tools"]) == len(theirs.get("tools") or [])
+    for tool, recorded_tool in zip(ours["tools"], theirs.get("tools") or []):
+        kind = tool["type"]
+        assert sorted(nested_keys(kind, list(tool), day, TOOL_FIELD_SINCE, TOOL_FIELD_UNTIL)) == sorted(recorded_tool), \
+            ("tool", tool, recorded_tool)
+        if kind == "image_generation":
+            assert tool["n"] == recorded_tool["n"]
+        if kind == "mcp":  # what could carry a secret comes back redacted
+            assert tool["server_url"] == recorded_tool["server_url"] and tool["headers"] == recorded_tool["headers"]
+
+
+def compare_items(ours: list[dict], theirs: list[dict], day: date, since: dict = ITEM_FIELD_SINCE) -> None:
+    """The shape of each kind of output item both answers hold: the first of each, its keys
+    (a web search's action's too; a message's `phase` there or not)."""
+    mine_by_type = {item["type"]: item for item in reversed(ours)}
+    for kind, recorded_item in {item["type"]: item for item in reversed(theirs)}.items():
+        if kind not in mine_by_type:
+            continue
+        mine = mine_by_type[kind]
+        assert sorted(nested_keys(kind, list(mine), day, since)) == sorted(recorded_item), (kind, list(mine), list(recorded_item))
+        action, recorded_action = mine.get("action"), recorded_item.get("action")
+        if isinstance(action, dict) and isinstance(recorded_action, dict) and recorded_action.get("type") == action.get("type"):
+            keys = nested_keys(action["type"], list(action), day, since)
+            if "sources" not in recorded_action:  # what `include` adds is the request's; the real API may send none
+                keys = [k for k in keys if k != "sources"]
+            assert sorted(keys) == sorted(k for k in recorded_action if k != "sources" or "sources" in action), \
+                (kind, action, recorded_action)
 
 
 def collapsed(types: list[str]) -> list[str]:
@@ -557,8 +617,16 @@ def compare_response_streams(item: Recorded, response: httpx.Response, planned: 
     assert ours[-1]["type"] == theirs[-1]["type"] or ran_out(theirs[-1]["response"])
     assert ours[-1]["response"]["status"] == theirs[-1]["response"]["status"] or ran_out(theirs[-1]["response"])
     assert ours[-1]["response"]["model"] == theirs[-1]["response"]["model"]
+    compare_echo(ours[-1]["response"], theirs[-1]["response"], day)
+    compare_items(ours[-1]["response"]["output"], theirs[-1]["response"]["output"], day)
+    added = lambda events: [e["item"] for e in events if e["type"] == "response.output_item.added"]  # noqa: E731
+    compare_items(added(ours), added(theirs), day, ADDED_FIELD_SINCE)
     if planned:
         assert item_types(ours[-1]["response"]) == item_types(theirs[-1]["response"])
+    # Text deltas carry their token's logprobs when `include` asks for them, and only then.
+    first_delta = lambda events: next((e for e in events if e["type"] == "response.output_text.delta"), None)  # noqa: E731
+    if item.id not in PRE_SEQUENCE_NUMBER and first_delta(ours) and first_delta(theirs):
+        assert bool(first_delta(ours)["logprobs"]) == bool(first_delta(theirs)["logprobs"])
     # Each event type both streams carry has the same keys.
     if item.id not in PRE_SEQUENCE_NUMBER:
         mine_by_type = {e["type"]: list(e) for e in reversed(ours)}

@@ -146,6 +146,9 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
         reasoning = reasoning_tokens(effort, effort_draw.random()) if spec.reasoning else 0
         choice = Choice(refusal=turn.refusal, finish_reason="stop")
         text = turn.text
+        citations: list[dict] = []
+        if spec.web_search and fixture is None and text:  # a search model cites the pages it read
+            text, citations = cited(text, ask.user_text)
         truncated = turn.truncated or any(call.truncated for call in turn.tool_calls)
         limit = budget if fixture is not None else synthesized
         used = 0
@@ -200,10 +203,33 @@ def plan_choices(ex: Exchange, spec: ModelSpec, fixture: FixtureResponse | None)
         if fixture is not None and fixture.finish_reason:
             choice.finish_reason = fixture.finish_reason
         choice.content = text
+        if citations:  # those the (possibly cut) text still holds
+            choice.annotations = [c for c in citations if text and c["url_citation"]["end_index"] <= len(text)]
         choices.append(choice)
         completion_tokens += used + reasoning
         reasoning_total += reasoning
     return choices, completion_tokens, reasoning_total
+
+
+def cited(text: str, query: str) -> tuple[str, list[dict]]:
+    """A search model's answer as recorded (ChatTests/WebSearchWorks): a sentence, then the
+    page it came from as a markdown link, `([domain](url))`, which a `url_citation` spans
+    exactly (indexes in characters); here after each of the first two sentences, the pages
+    the Responses web search finds for the same query."""
+    from ..responses.tools import pages  # the same pages for the same query, whichever API asks
+
+    sentences = text.split(". ")
+    out, annotations = "", []
+    for index, part in enumerate(sentences):
+        out += part + (". " if index < len(sentences) - 1 else "")
+        if index < 2 and index < len(pages(query or text)):
+            url, title = pages(query or text)[index]
+            link = f"([{url.split('/')[2].removeprefix('www.')}]({url}))"
+            out = out.rstrip(" ") + " "
+            annotations.append({"type": "url_citation", "url_citation": {
+                "end_index": len(out) + len(link), "start_index": len(out), "title": title, "url": url}})
+            out += link + (" " if index < len(sentences) - 1 else "")
+    return out, annotations
 
 
 def plan_weight(planned: tuple[list[Choice], int, int]) -> int:

@@ -28,6 +28,7 @@ from ..tokens import off_loop, prompt_weight, text_size
 from ..wire import Exchange, Reply, StreamReply, pretty_ascii
 from . import conversations
 from ..chat.plan import cut_calls, token_logprobs
+from . import mcp
 from . import plan
 from . import rules
 from . import tools as responses_tools
@@ -134,7 +135,7 @@ async def create(ex: Exchange) -> Reply | StreamReply:
         return replay(ex, fixture, headers)
 
     response = answer(ex, spec, body, prompt, messages, fixture, seed, response_id, created_at, id_rng,
-                      memo_key and (*memo_key, id(fixture)))
+                      memo_key and (*memo_key, id(fixture)), history=history, inputs=inputs)
     extra = fixture.headers if fixture is not None else []
     delay = fixture.delay if fixture else 0.0
     split = lambda text: runtime.tokenizer.pieces(text, spec.encoding)  # noqa: E731
@@ -177,7 +178,8 @@ def _over_context(ex: Exchange, spec: ModelSpec, body: dict, response_id: str, c
     error = context_exceeded()
     if not body.get("stream"):
         raise error
-    response = response_object(ex.runtime, spec, body, response_id, created_at, "in_progress", [], None, None)
+    response = response_object(ex.runtime, spec, body, response_id, created_at, "in_progress", [], None, None,
+                               azure=is_azure(ex))
     envelope = orjson.loads(error.body())["error"]
     return StreamReply(responses_wire.refused_stream(_opening(response, body), envelope))
 
@@ -275,10 +277,17 @@ def _remembered(runtime, key: tuple | None, what: str, build, weigh=None):
     return build() if key is None else runtime.memo.get((what, *key), build, weigh)
 
 
+def is_azure(ex: Exchange) -> bool:
+    """Served as Azure OpenAI's `/openai/v1/...`: Azure's shape of the response object."""
+    return ex.path.startswith("/openai/")
+
+
 def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], messages: list[dict], fixture, seed: bytes,
-           response_id: str, created_at: int, id_rng, memo_key: tuple | None = None) -> dict:
-    """The finished response: reasoning, then tool calls or a message, cut to
-    `max_output_tokens`, with usage from the tokenizer."""
+           response_id: str, created_at: int, id_rng, memo_key: tuple | None = None, *,
+           history: list[dict] | None = None, inputs: list[dict] | None = None) -> dict:
+    """The finished response: the MCP servers' listings and approved calls, reasoning, then
+    tool calls or a message, cut to `max_output_tokens`, with usage from the tokenizer.
+    `history` is the whole conversation (this input last), `inputs` this request's items."""
     runtime = ex.runtime
     tokenizer = runtime.tokenizer
     rng = rng_for(seed, "answer")
@@ -308,16 +317,25 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
     output: list[dict] = []
     status, incomplete = "completed", None
     make_id = lambda prefix: responses_wire.item_id(prefix, response_id, id_rng)  # noqa: E731
+    history = history if history is not None else []
+    # An MCP server is listed at the start of the response, once per conversation; the calls
+    # this request approves run next (recorded: MCPToolAlwaysRequiresApproval(True)).
+    listed = mcp.listed_labels(history)
+    output.extend(mcp.listing(tool, make_id) for tool in mcp.servers(body) if mcp.label_of(tool) not in listed)
+    approved, answers_approval = mcp.approved_calls(inputs or [], history, make_id, rng_for(seed, "mcp"))
+    output.extend(approved)
     summary_tokens = sum(tokenizer.count(part, spec.encoding) for part in summary)
     if limit is not None and reasoning + summary_tokens >= limit:  # reasoning used the whole budget
         reasoning, summary, summary_tokens = limit, [], 0
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
-    used = reasoning + summary_tokens
+    used = reasoning + summary_tokens + sum(tokenizer.count(item["arguments"], spec.encoding) for item in approved)
+    phase = "final_answer" if spec.phased else None
     if spec.reasoning and reasoning_effort(spec, body) != "none":  # at effort "none" no reasoning item
         sealed = None
-        if "reasoning.encrypted_content" in (body.get("include") or []):  # opaque, as the real one is to us
+        # Opaque, as the real one is to us: asked for with `include`, or always (gpt-5.6, recorded).
+        if spec.always_encrypted or "reasoning.encrypted_content" in (body.get("include") or []):
             sealed = "gAAAAAB" + base64.urlsafe_b64encode(hashlib.blake2b(seed, digest_size=48).digest() * 4).decode()
-        output.append(responses_wire.reasoning_item(make_id("rs"), summary, sealed))
+        output.append(responses_wire.reasoning_item(make_id("rs"), summary, sealed, content=spec.phased))
     if status == "incomplete":
         pass
     elif turn.tool_calls:
@@ -330,18 +348,37 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
             used += sum(tokenizer.count(call.name + call.arguments, spec.encoding) for call in turn.tool_calls)
         if cut or truncated:
             status, incomplete = "incomplete", {"reason": "max_output_tokens"}
+        patches = plan.offers_apply_patch(body)
         for index, (call, written) in enumerate(zip(turn.tool_calls, calls)):
             last = index == len(calls) - 1
+            item_status = "incomplete" if last and status == "incomplete" else "completed"
+            if patches and call.name == plan.APPLY_PATCH_TOOL.name:  # the client's apply_patch tool
+                operation = responses_tools.patch_operation(plan.ask_from(body, messages).user_text,
+                                                            rng_for(seed, "patch", index))
+                output.append(responses_tools.apply_patch_call(
+                    make_id("apc"), call.id or plan.call_id(rng), operation,
+                    "in_progress" if item_status == "incomplete" else "completed"))
+                continue
             output.append(responses_wire.function_call_item(
-                make_id("fc"), call.id or plan.call_id(rng), call.name, written["function"]["arguments"],
-                "incomplete" if last and status == "incomplete" else "completed"))
+                make_id("fc"), call.id or plan.call_id(rng), call.name, written["function"]["arguments"], item_status))
     elif turn.refusal is not None:
-        output.append(responses_wire.refusal_item(make_id("msg"), turn.refusal))
+        output.append(responses_wire.refusal_item(make_id("msg"), turn.refusal, phase))
         used += tokenizer.count(turn.refusal, spec.encoding)
     else:
-        found = responses_tools.calls(responses_tools.offered(body), body, make_id, rng_for(seed, "tools"),
-                                      plan.ask_from(body, messages).user_text or "")
+        ask = plan.ask_from(body, messages)
+        offered = responses_tools.offered(body)
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict) and choice.get("type") == "mcp":  # one server named: the others wait
+            offered = [t for t in offered if t["type"] != "mcp" or mcp.label_of(t) == choice.get("server_label")]
+        # An MCP server is called with the user's turn last, not again after results or an approval.
+        found = responses_tools.calls(offered, body, make_id, rng_for(seed, "tools"), ask.user_text or "",
+                                      servers=not answers_approval and not ask.after_tool_result)
         output.extend(found)
+        used += sum(tokenizer.count(item["arguments"], spec.encoding) for item in found if item["type"].startswith("mcp_"))
+        if any(item["type"] == "mcp_approval_request" for item in found):
+            # The turn waits for the user's approval: no message (recorded).
+            return _finished(runtime, spec, body, response_id, created_at, status, incomplete, output, prompt, used,
+                             reasoning, fixture, ex)
         text = turn.text or ""
         pieces = tokenizer.pieces(text, spec.encoding)
         message_status = "completed"
@@ -352,24 +389,36 @@ def answer(ex: Exchange, spec: ModelSpec, body: dict, prompt: list[int], message
         cited = responses_tools.annotations(found, text, rng_for(seed, "citations"), body)
         logprobs = None
         if "message.output_text.logprobs" in (body.get("include") or []):
-            logprobs = token_logprobs(pieces, body.get("top_logprobs") or 0, rng_for(seed, "logprobs"))
+            # Each entry's keys alphabetically, as the Responses API writes them (recorded:
+            # test_openai_instructions_with_responses_logprobs_streaming).
+            logprobs = [{"bytes": entry["bytes"], "logprob": entry["logprob"], "token": entry["token"],
+                         "top_logprobs": [dict(sorted(alternative.items())) for alternative in entry["top_logprobs"]]}
+                        for entry in token_logprobs(pieces, body.get("top_logprobs") or 0, rng_for(seed, "logprobs"))]
         output.append(responses_wire.message_item(make_id("msg"), text, message_status, annotations=cited,
-                                                  logprobs=logprobs))
+                                                  logprobs=logprobs, phase=phase))
         used += len(pieces)
+    return _finished(runtime, spec, body, response_id, created_at, status, incomplete, output, prompt, used, reasoning,
+                     fixture, ex)
+
+
+def _finished(runtime, spec: ModelSpec, body: dict, response_id: str, created_at: int, status: str,
+              incomplete: dict | None, output: list[dict], prompt: list[int], used: int, reasoning: int, fixture,
+              ex: Exchange) -> dict:
+    """The response object of a finished turn, with its usage."""
     if fixture is not None and fixture.usage is not None:
         usage = fixture.usage
     else:
         cached = runtime.prompt_cache.use(f"{spec.id}|{body.get('prompt_cache_key') or ''}", prompt)
         usage = responses_wire.usage(len(prompt), used, cached=cached, reasoning=reasoning)
-    return response_object(runtime, spec, body, response_id, created_at, status, output, usage, incomplete)
+    return response_object(runtime, spec, body, response_id, created_at, status, output, usage, incomplete,
+                           azure=is_azure(ex))
 
 
 def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, created_at: int, status: str,
-                    output: list[dict], usage: dict | None, incomplete: dict | None) -> dict:
-    """The response object, every field in the real API's order, echoing the request."""
-    reasoning = body.get("reasoning") or {}
-    effort = reasoning_effort(spec, body)
-    summary = reasoning.get("summary")
+                    output: list[dict], usage: dict | None, incomplete: dict | None, *, azure: bool = False) -> dict:
+    """The response object, every field in the real API's order, echoing the request.
+    Azure's (`/openai/v1/responses`, recorded: test_azure_responses_reasoning_context_default_wire_contract)
+    has no `billing` nor `tool_usage`, carries `content_filters`, and names the model as sent."""
     text = dict(body.get("text") or {})
     fmt = text.get("format") or {"type": "text"}
     if fmt.get("type") == "json_schema":  # echoed with every field, `strict` true unless said
@@ -383,9 +432,12 @@ def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, crea
         "created_at": created_at,
         "status": status,
         "background": bool(body.get("background")),
-        "billing": {"payer": "developer"},
-        "completed_at": created_at if status in ("completed", "incomplete") else None,
     }
+    if not azure:
+        out["billing"] = {"payer": "developer"}
+    out["completed_at"] = created_at if status in ("completed", "incomplete") else None
+    if azure:
+        out["content_filters"] = content_filters(body, output) if output else []
     if body.get("conversation") is not None:
         conversation = body["conversation"]
         out["conversation"] = {"id": conversation if isinstance(conversation, str) else conversation.get("id")}
@@ -396,7 +448,7 @@ def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, crea
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
-        "model": runtime.catalog.snapshot(spec.id),
+        "model": body["model"] if azure else runtime.catalog.snapshot(spec.id),
         "moderation": None,
         "output": output,
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
@@ -404,18 +456,18 @@ def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, crea
         "previous_response_id": body.get("previous_response_id"),
         "prompt_cache_key": body.get("prompt_cache_key"),
         **({"prompt_cache_options": body["prompt_cache_options"]} if body.get("prompt_cache_options") is not None else {}),
-        "prompt_cache_retention": body.get("prompt_cache_retention") or "in_memory",
-        "reasoning": {"context": None, "effort": effort, "summary": "detailed" if summary == "auto" else summary},
+        "prompt_cache_retention": body.get("prompt_cache_retention") or spec.default_cache_retention,
+        "reasoning": reasoning_echo(spec, body),
         "safety_identifier": body.get("safety_identifier"),
         "service_tier": "default" if tier in (None, "auto") else tier,
         "store": body.get("store", True) is not False,
         "temperature": body.get("temperature", 1.0),
         "text": text,
         "tool_choice": body.get("tool_choice", "auto"),
-        "tool_usage": _tool_usage(output),
+        **({} if azure else {"tool_usage": _tool_usage(output)}),
         "tools": [_echo_tool(tool) for tool in body.get("tools") or []],
         "top_logprobs": body.get("top_logprobs", 0),
-        "top_p": body.get("top_p", 1.0),
+        "top_p": body.get("top_p", spec.default_top_p),
         "truncation": body.get("truncation", "disabled"),
         "usage": usage,
         "user": body.get("user"),
@@ -426,6 +478,50 @@ def response_object(runtime, spec: ModelSpec, body: dict, response_id: str, crea
 
 def reasoning_effort(spec: ModelSpec, body: dict) -> str | None:
     return (body.get("reasoning") or {}).get("effort") or (spec.default_effort if spec.reasoning else None)
+
+
+def reasoning_echo(spec: ModelSpec, body: dict) -> dict:
+    """`reasoning` as echoed: `context` as sent, or the model's (`auto` resolved: "the effective
+    reasoning context mode used", the SDK's types say; gpt-5.5 `current_turn`, gpt-5.6
+    `all_turns`, recorded; `null` for a model that does not reason, recorded); `effort` as
+    sent or the model's default; `mode` (gpt-5.5 and later: `standard` unless sent, recorded);
+    `summary: "auto"` as `detailed`."""
+    sent = body.get("reasoning") or {}
+    context = sent.get("context")
+    if context in (None, "auto"):
+        context = spec.reasoning_context if spec.reasoning else None
+    out: dict[str, Any] = {"context": context, "effort": reasoning_effort(spec, body)}
+    if spec.phased:
+        out["mode"] = sent.get("mode") or "standard"
+    summary = sent.get("summary")
+    out["summary"] = "detailed" if summary == "auto" else summary
+    return out
+
+
+def content_filters(body: dict, output: list[dict]) -> list[dict]:
+    """Azure's verdicts on the prompt and on the completion: nothing filtered, everything
+    `safe`, in the recorded shape (one entry each, keys sorted as Azure sends them). The
+    offsets span the characters checked: the instructions and input texts, the output's."""
+    prompt = len(body.get("instructions") or "") + _characters(body.get("input"))
+    completion = _characters(output)
+    harms = {name: {"filtered": False, "severity": "safe"} for name in ("hate", "self_harm", "sexual", "violence")}
+    checked = {"prompt": {**harms, "jailbreak": {"detected": False, "filtered": False}},
+               "completion": {**harms, "protected_material_code": {"detected": False, "filtered": False},
+                              "protected_material_text": {"detected": False, "filtered": False}}}
+    return [{"blocked": False, "content_filter_offsets": {"check_offset": 0, "end_offset": end, "start_offset": 0},
+             "content_filter_raw": [], "content_filter_results": dict(sorted(checked[source].items())),
+             "source_type": source} for source, end in (("prompt", prompt), ("completion", completion))]
+
+
+def _characters(value: Any) -> int:
+    """The characters of text a request's input or a response's output holds."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_characters(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_characters(value.get(key)) for key in ("text", "content", "arguments", "output", "refusal"))
+    return 0
 
 
 def _tool_usage(output: list[dict]) -> dict:
@@ -445,8 +541,9 @@ def _echo_tool(tool: dict) -> dict:
     parameters = tool.get("parameters")
     if strict and isinstance(parameters, dict) and "additionalProperties" not in parameters:
         parameters = {**parameters, "additionalProperties": False}
+    # `output_schema` (null unless sent) recorded since 2026-07 (test_openai_responses_phase_streamed_on_part_start).
     return {"type": "function", "description": tool.get("description") or None, "name": tool.get("name"),
-            "parameters": parameters, "strict": strict}
+            "output_schema": tool.get("output_schema"), "parameters": parameters, "strict": strict}
 
 
 def replay(ex: Exchange, fixture, headers: list) -> Reply | StreamReply:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 from typing import Any, Callable
 
+import orjson
+
 from .. import errors
 from ..catalog import ModelSpec
 from ..fixtures import FixtureResponse
@@ -17,9 +19,13 @@ from ..synth.text import sentence
 from ..api.common import text_of
 
 # Item types that carry no role and are stored as given (with an id).
-# A function call's output is filed under `fc_` like the call (as recorded).
+# A function call's output is filed under `fc_` like the call (as recorded); an MCP
+# approval's answer and an apply_patch call's output likewise under their request's and
+# call's prefixes (`mcpr_`, `apc_`: not recorded, the same rule).
 _ID_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "fc", "reasoning": "rs",
-              "custom_tool_call": "ctc", "custom_tool_call_output": "ctco"}
+              "custom_tool_call": "ctc", "custom_tool_call_output": "ctco", "mcp_list_tools": "mcpl", "mcp_call": "mcp",
+              "mcp_approval_request": "mcpr", "mcp_approval_response": "mcpr", "apply_patch_call": "apc",
+              "apply_patch_call_output": "apc"}
 
 
 def input_items(value: Any, make_id: Callable[[str], str]) -> list[dict]:
@@ -42,7 +48,10 @@ def input_items(value: Any, make_id: Callable[[str], str]) -> list[dict]:
                 content = [{"type": part, "text": content}] if part == "input_text" else \
                     [{"type": part, "annotations": [], "logprobs": [], "text": content}]
             item = {"id": entry.get("id") or make_id("msg"), "type": "message",
-                    "status": entry.get("status") or "completed", "content": content, "role": entry.get("role")}
+                    "status": entry.get("status") or "completed", "content": content}
+            if entry.get("phase") is not None:  # an assistant message's phase, kept as sent (the SDK asks clients to resend it)
+                item["phase"] = entry["phase"]
+            item["role"] = entry.get("role")
         else:
             item.setdefault("id", make_id(_ID_PREFIX.get(kind, "item")))
             if kind in ("function_call", "function_call_output") and not item.get("status"):
@@ -107,7 +116,29 @@ def chat_messages(instructions: str | None, history: list[dict]) -> list[dict]:
                 messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
         elif kind in ("function_call_output", "custom_tool_call_output"):
             messages.append({"role": "tool", "tool_call_id": item.get("call_id"), "content": _text(item.get("output"))})
+        elif kind in ("apply_patch_call", "mcp_call", "mcp_approval_request"):
+            # The client's tools and the MCP servers' calls, as tool calls and their results.
+            name = "apply_patch" if kind == "apply_patch_call" else str(item.get("name") or "")
+            arguments = item.get("arguments") if kind != "apply_patch_call" else _json_text(item.get("operation"))
+            call_id = item.get("call_id") or item.get("id")
+            call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": str(arguments or "")}}
+            if messages and messages[-1]["role"] == "assistant" and messages[-1].get("tool_calls"):
+                messages[-1]["tool_calls"].append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+            if kind == "mcp_call" and item.get("output") is not None:
+                messages.append({"role": "tool", "tool_call_id": call_id, "content": _text(item.get("output"))})
+        elif kind == "apply_patch_call_output":
+            messages.append({"role": "tool", "tool_call_id": item.get("call_id"),
+                             "content": _text(item.get("output")) or str(item.get("status") or "completed")})
+        elif kind == "mcp_approval_response":
+            messages.append({"role": "tool", "tool_call_id": item.get("approval_request_id"),
+                             "content": "approved" if item.get("approve") else _text(item.get("reason")) or "declined"})
     return messages
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode() if value is not None else ""
 
 
 def _chat_content(content: Any) -> Any:
@@ -141,17 +172,34 @@ def chat_tools(tools: list[dict]) -> list[dict]:
     ]
 
 
+# The client's `apply_patch` tool, as the synthesizer sees it: chosen as a function is
+# (`tool_choice` "required", {"type": "apply_patch"}, or "auto" with the user's turn last).
+APPLY_PATCH_TOOL = Tool("apply_patch", "Create, update or delete files by applying a patch; edit code and text files",
+                        None, custom=True)
+
+
+def offers_apply_patch(body: dict) -> bool:
+    """The built-in apply_patch tool is on offer (and no function of that name shadows it)."""
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    return any(t.get("type") == "apply_patch" for t in tools) and \
+        not any(t.get("type") in ("function", "custom") and t.get("name") == "apply_patch" for t in tools)
+
+
 def ask_from(body: dict, messages: list[dict]) -> Ask:
     tools = [Tool(t.get("name", ""), t.get("description") or "", t.get("parameters"), custom=t.get("type") == "custom")
              for t in body.get("tools") or [] if t.get("type") in ("function", "custom")]
+    if offers_apply_patch(body):
+        tools.append(APPLY_PATCH_TOOL)
     choice: Any = body.get("tool_choice") or ("auto" if tools else "none")
     if isinstance(choice, dict):
         if choice.get("type") == "allowed_tools":
-            allowed = {t.get("name") for t in choice.get("tools") or []}
+            allowed = {t.get("name") if t.get("type") != "apply_patch" else "apply_patch" for t in choice.get("tools") or []}
             tools = [t for t in tools if t.name in allowed]
             choice = choice.get("mode", "auto")
         elif choice.get("type") in ("function", "custom"):
             choice = f"function:{choice.get('name')}"
+        elif choice.get("type") == "apply_patch" and offers_apply_patch(body):
+            choice = "function:apply_patch"
         else:  # a built-in tool forced: the synthesizer answers in text
             choice = "none"
     fmt = ((body.get("text") or {}).get("format")) or {}

@@ -45,22 +45,35 @@ def item_id(kind: str, response_id: str, rng: random.Random) -> str:
 
 
 def message_item(id: str, text: str, status: str = "completed", annotations: list | None = None,
-                 logprobs: list | None = None) -> dict:
+                 logprobs: list | None = None, phase: str | None = None) -> dict:
+    """An assistant message; `phase` ("final_answer", or "commentary" before a tool call) as
+    gpt-5.5 and later write it, between `content` and `role` (recorded 2026-06 to 2026-08)."""
     part = {"type": "output_text", "annotations": annotations or [], "logprobs": logprobs or [], "text": text}
-    return {"id": id, "type": "message", "status": status, "content": [part], "role": "assistant"}
+    item = {"id": id, "type": "message", "status": status, "content": [part]}
+    if phase is not None:
+        item["phase"] = phase
+    item["role"] = "assistant"
+    return item
 
 
-def refusal_item(id: str, refusal: str) -> dict:
-    return {"id": id, "type": "message", "status": "completed", "content": [{"type": "refusal", "refusal": refusal}],
-            "role": "assistant"}
+def refusal_item(id: str, refusal: str, phase: str | None = None) -> dict:
+    item = {"id": id, "type": "message", "status": "completed", "content": [{"type": "refusal", "refusal": refusal}]}
+    if phase is not None:
+        item["phase"] = phase
+    item["role"] = "assistant"
+    return item
 
 
 def function_call_item(id: str, call_id: str, name: str, arguments: str, status: str = "completed") -> dict:
     return {"id": id, "type": "function_call", "status": status, "arguments": arguments, "call_id": call_id, "name": name}
 
 
-def reasoning_item(id: str, summary: list[str], encrypted_content: str | None = None) -> dict:
+def reasoning_item(id: str, summary: list[str], encrypted_content: str | None = None, content: bool = False) -> dict:
+    """`content: []` as gpt-5.5 and later send it (recorded 2026-07, 2026-08), then the sealed
+    reasoning when there is one, then the summary."""
     item: dict[str, Any] = {"id": id, "type": "reasoning"}
+    if content:
+        item["content"] = []
     if encrypted_content is not None:  # asked for with include: ["reasoning.encrypted_content"]
         item["encrypted_content"] = encrypted_content
     item["summary"] = [{"type": "summary_text", "text": text} for text in summary]
@@ -92,11 +105,15 @@ class _Events:
         payload = {"type": type, **dict(sorted(fields.items()))}
         self.frames.append(frame(orjson.dumps(payload), type))
 
-    def deltas(self, type: str, pieces: Iterable[str], **fields: Any) -> None:
+    def deltas(self, type: str, pieces: Iterable[str], per_piece: list | None = None, **fields: Any) -> None:
         """One delta event per piece. The bulk of a stream, so each is spliced from a
         template of the item's constant fields rather than built and serialised whole
-        (the same bytes `add` would write)."""
+        (the same bytes `add` would write). `per_piece`: each delta's `logprobs`, its
+        token's entry (a text delta when `include` asks for logprobs, as recorded)."""
         variable = {"delta", "sequence_number"} | ({"obfuscation"} if self.obfuscation is not None else set())
+        if per_piece is not None:
+            variable.add("logprobs")
+            fields.pop("logprobs", None)
         template: list[bytes] = [b"event: " + type.encode() + b'\ndata: {"type":' + orjson.dumps(type)]
         slots: dict[str, int] = {}
         for key in sorted([*fields, *variable]):
@@ -109,10 +126,13 @@ class _Events:
                 template.append(name + orjson.dumps(fields[key]))
         template.append(b"}\n\n")
         delta_at, number_at, padding_at = slots["delta"], slots["sequence_number"], slots.get("obfuscation")
+        logprobs_at = slots.get("logprobs")
         frames = self.frames
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
             parts = template.copy()
             parts[delta_at] = orjson.dumps(piece)
+            if logprobs_at is not None:  # each delta carries its own token's entry
+                parts[logprobs_at] = orjson.dumps(per_piece[index:index + 1])
             parts[number_at] = str(len(frames)).encode()
             if padding_at is not None:  # delta and padding together: a multiple of 16 characters
                 parts[padding_at] = b'"' + padding(self.obfuscation, -len(piece) % 16) + b'"'
@@ -162,6 +182,8 @@ def opening_state(response: dict, status: str = "in_progress") -> dict:
     """The response as announced before any output: no output, usage or completion time."""
     out = without_billing(response)
     out.update(status=status, output=[], usage=None, incomplete_details=None, error=None)
+    if "content_filters" in out:  # Azure's: nothing checked yet
+        out["content_filters"] = []
     if "completed_at" in out:
         out["completed_at"] = None
     return out
@@ -176,11 +198,21 @@ def _item_events(events: _Events, index: int, item: dict, split: Callable[[str],
             where = {"item_id": item_id_, "output_index": index, "content_index": part_index}
             if part["type"] == "output_text":
                 events.add("response.content_part.added", part={**part, "text": "", "annotations": [], "logprobs": []}, **where)
-                events.deltas("response.output_text.delta", split(part["text"]), logprobs=[], **where)
+                logprobs = part.get("logprobs") or []
+                tokens = [entry.get("token") for entry in logprobs]
+                if logprobs and all(isinstance(t, str) for t in tokens) and "".join(tokens) == part["text"]:
+                    # With `include: ["message.output_text.logprobs"]` each delta is one token
+                    # and carries its entry (test_openai_instructions_with_responses_logprobs_streaming).
+                    events.deltas("response.output_text.delta", tokens, per_piece=logprobs, **where)
+                else:
+                    events.deltas("response.output_text.delta", split(part["text"]), logprobs=[], **where)
                 for annotation_index, annotation in enumerate(part.get("annotations") or []):
                     events.add("response.output_text.annotation.added", annotation=annotation,
                                annotation_index=annotation_index, **where)
-                events.add("response.output_text.done", text=part["text"], logprobs=part.get("logprobs") or [], **where)
+                events.add("response.output_text.done", text=part["text"], logprobs=logprobs, **where)
+                # The part as done carries no logprobs (they were in the deltas and `.done`), as recorded.
+                events.add("response.content_part.done", part={**part, "logprobs": []}, **where)
+                continue
             elif part["type"] == "refusal":
                 events.add("response.content_part.added", part={**part, "refusal": ""}, **where)
                 for piece in split(part["refusal"]):
@@ -192,6 +224,21 @@ def _item_events(events: _Events, index: int, item: dict, split: Callable[[str],
         where = {"item_id": item_id_, "output_index": index}
         events.deltas("response.function_call_arguments.delta", split(item["arguments"]), **where)
         events.add("response.function_call_arguments.done", arguments=item["arguments"], **where)
+    elif kind == "mcp_list_tools":  # announced with no tools, listed, then done with them (recorded)
+        events.add("response.output_item.added", item={**item, "tools": []}, output_index=index)
+        where = {"item_id": item_id_, "output_index": index}
+        events.add("response.mcp_list_tools.in_progress", **where)
+        events.add("response.mcp_list_tools.completed", **where)
+    elif kind == "mcp_call":  # the arguments in one delta, as both recorded streams send them
+        announced = {**item, "arguments": "", "output": None}
+        if "status" in item:
+            announced["status"] = "in_progress"
+        events.add("response.output_item.added", item=announced, output_index=index)
+        where = {"item_id": item_id_, "output_index": index}
+        events.add("response.mcp_call.in_progress", **where)
+        events.deltas("response.mcp_call_arguments.delta", [item["arguments"]], **where)
+        events.add("response.mcp_call_arguments.done", arguments=item["arguments"], **where)
+        events.add("response.mcp_call.failed" if item.get("error") else "response.mcp_call.completed", **where)
     elif kind == "reasoning":
         events.add("response.output_item.added", item={**item, "summary": []}, output_index=index)
         for summary_index, part in enumerate(item.get("summary") or []):
@@ -221,9 +268,15 @@ _TOOL_STAGES = {
 
 
 def _in_progress(item: dict) -> dict:
-    """A built-in call as announced: running, with nothing found or made yet."""
+    """A built-in call as announced: running, with nothing found or made yet. A web search
+    is announced with the kind of its action (`{"type": "search"}`, recorded since 2026-03:
+    WebSearchCallStreaming); an approval request, which does not run, as it is."""
+    if item["type"] == "mcp_approval_request":
+        return item
     out = {k: v for k, v in item.items() if k not in ("action", "result")}
     out["status"] = "in_progress"
+    if item["type"] == "web_search_call" and isinstance(item.get("action"), dict):
+        out["action"] = {"type": item["action"].get("type", "search")}
     if item["type"] == "code_interpreter_call":
         out.update(code="", outputs=None)
     if item["type"] == "file_search_call":
