@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench install install-test clean contracts sdk-tests
+.PHONY: serve test bench install install-test clean contracts sdk-tests contract-compare
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ $(VENV)/.installed-node: tests/node/package-lock.json | $(BIN)/python
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/node --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the Node SDK tests will skip"; fi
+	touch $@
+
+# Prism (Stoplight's spec mock), the other fake the contract kit is compared with
+# (tests/test_kit_compare.py, `python -m mockserver.kit.compare`); pinned by tests/prism/package-lock.json.
+$(VENV)/.installed-prism: tests/prism/package-lock.json | $(BIN)/python
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/prism --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Prism comparison will skip"; fi
 	touch $@
 
 # The official Python SDK's own tests (its sdist's tests/), for tests/test_sdk_suite.py, which
@@ -52,16 +60,20 @@ $(VENV)/.installed-sdk-tests: $(VENV)/.installed-test
 sdk-tests: $(VENV)/.installed-sdk-tests
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test $(VENV)/.installed-node $(VENV)/.installed-sdk-tests
+install-test: $(VENV)/.installed-test $(VENV)/.installed-node $(VENV)/.installed-prism $(VENV)/.installed-sdk-tests
 
 serve: $(VENV)/.installed
 	$(BIN)/mockserver serve $(ARGS)
 
-test: $(VENV)/.installed-test $(VENV)/.installed-node $(VENV)/.installed-sdk-tests
+test: $(VENV)/.installed-test $(VENV)/.installed-node $(VENV)/.installed-prism $(VENV)/.installed-sdk-tests
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py $(ARGS)
+
+# README's comparison table: the contract suite against the fake and against Prism.
+contract-compare: $(VENV)/.installed-test $(VENV)/.installed-prism
+	$(BIN)/python -m mockserver.kit.compare $(ARGS)
 
 # Regenerate contracts/ from the installed openai SDK.
 contracts: $(VENV)/.installed-test

@@ -48,9 +48,10 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"rss": out["VmRSS"], "peak": out["VmHWM"]}
 
 
-def start(state: Path | None) -> tuple[subprocess.Popen, str]:
+def start(state: Path | None, *options: str) -> tuple[subprocess.Popen, str]:
+    """`mockserver serve` on a free port (with `--state` if given, and `options`), once it answers."""
     port = free_port()
-    command = [str(Path(PYTHON).parent / "mockserver"), "serve", "--port", str(port)]
+    command = [str(Path(PYTHON).parent / "mockserver"), "serve", "--port", str(port), *options]
     if state is not None:
         command += ["--state", str(state)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -6,10 +6,13 @@ stream replayed, a synthesized answer and stream (the same request, and every re
 different), and a streamed, stored Responses API answer.
 It prints requests/s, p50 and p99 latency, peak RSS and the fake/bare ratio, then
 start-up time to the first answered request, fixture lookup time from 10 to 10,000
-fixtures, and files' upload and download throughput and memory at 50 and 200 MB
-(bench/files.py). A benchmark, not a test: it prints figures and asserts nothing.
+fixtures, files' upload and download throughput and memory at 50 and 200 MB
+(bench/files.py), and a chat batch of 5,000 and 50,000 lines from upload to downloaded output,
+with its time and memory (bench/batches.py), and 1,000 concurrent realtime sessions with a text
+turn each, events/s on one session and memory per idle session (bench/realtime.py). A
+benchmark, not a test: it prints figures and asserts nothing.
 
-    python bench/run.py [--duration SECONDS] [--quick] [--files-only]
+    python bench/run.py [--duration SECONDS] [--quick] [--files-only] [--batches-only] [--realtime-only]
 """
 
 from __future__ import annotations
@@ -222,9 +225,15 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run (default 6)")
     parser.add_argument("--quick", action="store_true", help="2-second runs, concurrency 32 only")
     parser.add_argument("--files-only", action="store_true", help="only the files scenario (bench/files.py)")
+    parser.add_argument("--batches-only", action="store_true", help="only the batches scenario (bench/batches.py)")
+    parser.add_argument("--realtime-only", action="store_true", help="only the realtime scenario (bench/realtime.py)")
     args = parser.parse_args()
     if args.files_only:
         return files_bench()
+    if args.batches_only:
+        return batches_bench()
+    if args.realtime_only:
+        return realtime_bench()
     duration = 2 if args.quick else args.duration
     levels = (32,) if args.quick else CONCURRENCY
     wrk = ensure_wrk()
@@ -287,10 +296,15 @@ def main() -> None:
 
     print()
     files = files_bench(save=False)
+    print()
+    batches = batches_bench(save=False)
+    print()
+    realtime = realtime_bench(save=False)
 
     record = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
               "python": platform.python_version(), "duration_s": duration, "runs": rows, "peak_rss_mb": rss,
-              "startup_s": startup, "lookup_us": lookups, "engine": cost, "files": files}
+              "startup_s": startup, "lookup_us": lookups, "engine": cost, "files": files, "batches": batches,
+              "realtime": realtime}
     out = OUT / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(record, indent=2))
     print(f"\nraw results: {out.relative_to(ROOT)}")
@@ -309,6 +323,35 @@ def files_bench(save: bool = True) -> dict:
         out = OUT / f"files-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
         out.write_text(json.dumps(result, indent=2))
         print(f"\nraw results: {out.relative_to(ROOT)}")
+    return result
+
+
+def batches_bench(save: bool = True) -> list:
+    """A chat batch of 5,000 and 50,000 lines, upload to downloaded output: time and peak memory."""
+    sys.path.insert(0, str(ROOT))
+    from bench.batches import measure, report
+
+    result = measure([5000, 50000])
+    report(result)
+    if save:
+        OUT.mkdir(exist_ok=True)
+        out = OUT / f"batches-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+        out.write_text(json.dumps(result, indent=2))
+        print(f"\nraw results: {out.relative_to(ROOT)}")
+    return result
+
+
+def realtime_bench(save: bool = True) -> dict:
+    """1,000 concurrent realtime sessions with a text turn each, one session's events/s, memory."""
+    sys.path.insert(0, str(ROOT))
+    from bench.realtime import measure, report
+
+    result = measure()
+    report(result)
+    if save:
+        OUT.mkdir(exist_ok=True)
+        out = OUT / f"realtime-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+        out.write_text(json.dumps(result, indent=2))
     return result
 
 

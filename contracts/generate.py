@@ -80,6 +80,23 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "uploads.create.response": ("response", "openai.types:Upload"),  # also complete's and cancel's
     "uploads.complete.request": ("request", "openai.types.upload_complete_params:UploadCompleteParams"),
     "uploads.parts.create.response": ("response", "openai.types.uploads:UploadPart"),
+    "batches.create.request": ("request", "openai.types.batch_create_params:BatchCreateParams"),
+    "batches.create.response": ("response", "openai.types:Batch"),  # also retrieve's and cancel's
+    "batches.list.response": ("response", "openai.pagination:SyncCursorPage[openai.types:Batch]"),
+    # A line of a batch's output or error file: the SDK has no type for it (it hands the file
+    # over as bytes), so this is any object, and its shape is the overlay's, with its sources.
+    "batches.output.line": ("response", "builtins:dict"),
+    # Realtime: the WebSocket's client and server events (the SDK's unions, one branch per
+    # `type`), and the HTTP side's bodies (client secrets, the WebRTC/SIP call controls).
+    "realtime.client.event": ("request", "openai.types.realtime.realtime_client_event_param:RealtimeClientEventParam"),
+    "realtime.server.event": ("chunk", "openai.types.realtime:RealtimeServerEvent"),
+    "realtime.client_secrets.create.request": (
+        "request", "openai.types.realtime.client_secret_create_params:ClientSecretCreateParams",
+    ),
+    "realtime.client_secrets.create.response": ("response", "openai.types.realtime:ClientSecretCreateResponse"),
+    "realtime.calls.accept.request": ("request", "openai.types.realtime.call_accept_params:CallAcceptParams"),
+    "realtime.calls.refer.request": ("request", "openai.types.realtime.call_refer_params:CallReferParams"),
+    "realtime.calls.reject.request": ("request", "openai.types.realtime.call_reject_params:CallRejectParams"),
 }
 
 # family -> SDK type aliases whose string literals name that family's models

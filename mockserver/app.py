@@ -27,6 +27,9 @@ def create_app(config: Config | None = None) -> MockServer:
     runtime = Runtime(config)
     app = MockServer()
     # No redirects: the real API answers `GET /v1/chat/completions/` as any unknown URL.
-    app.router = Router(routes=build_routes(runtime, runtime.operations), default=NotFound(runtime), redirect_slashes=False)
+    from .realtime import websocket_routes  # the Realtime API's WebSocket, beside the HTTP routes
+
+    routes = build_routes(runtime, runtime.operations) + websocket_routes(runtime)
+    app.router = Router(routes=routes, default=NotFound(runtime), redirect_slashes=False)
     app.state.runtime = runtime
     return app

@@ -29,6 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
                             "(files' bytes in PATH.files/ beside it; default: in memory)")
     serve.add_argument("--seed", type=int, help="seed for synthesized answers and ids (default 0)")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    serve.add_argument("--tls", action="store_true",
+                       help="serve HTTPS and WSS on the same port (a self-signed certificate made at start-up, its CA "
+                            "path printed, unless --tls-cert and --tls-key name one)")
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="the certificate (chain) to serve with --tls")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="its private key")
+    serve.add_argument("--tls-dir", type=Path, metavar="DIR",
+                       help="where the self-signed certificate and its CA are written (default: a new temporary directory)")
+    from .kit.cli import add_contract_commands
+
+    add_contract_commands(commands)
     return parser
 
 
@@ -49,6 +59,10 @@ def config_from(args: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "contract":
+        from .kit.cli import run_contract
+
+        return run_contract(args)
     try:
         config = config_from(args)
         from . import tokens
@@ -66,7 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()  # what start-up built lives as long as the server: no need to scan it again
     from .protocol import server_options
 
-    print(f"mockserver: serving http://{config.host}:{config.port}/v1", file=sys.stderr, flush=True)
+    certificate = tls_certificate(args, config)
+    scheme = "https" if certificate is not None else "http"
+    print(f"mockserver: serving {scheme}://{config.host}:{config.port}/v1", file=sys.stderr, flush=True)
+    if certificate is not None and certificate.ca is not None:
+        print(f"mockserver: TLS certificate authority {certificate.ca} (trust it with NODE_EXTRA_CA_CERTS={certificate.ca} "
+              f"or SSL_CERT_FILE={certificate.ca})", file=sys.stderr, flush=True)
+    from .tls import uvicorn_options
+
     uvicorn.run(
         app,
         host=config.host,
@@ -75,5 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         log_level=args.log_level,
         access_log=False,
         **server_options(config),  # httptools with the transport exposed for network faults, and limits
+        **uvicorn_options(certificate),
     )
     return 0
+
+
+def tls_certificate(args: argparse.Namespace, config: Config):
+    """The certificate `--tls` serves with: the one given, or a self-signed one made now."""
+    from .tls import Certificate, self_signed
+
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise SystemExit("mockserver: --tls-cert and --tls-key go together")
+        return Certificate(args.tls_cert, args.tls_key, None)
+    if not args.tls:
+        return None
+    return self_signed(args.tls_dir, config.host)

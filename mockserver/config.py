@@ -73,6 +73,14 @@ class Config:
     background_queued_seconds: float = 0.5  # a background response waits this long in `queued`
     background_seconds: float = 2.0  # then runs this long `in_progress` before it completes
     time_scale: float = 1.0  # how fast the background clock runs; 0: only POST /__mock/clock moves it
+    # Batches, on the same clock: validating, then lines run at a rate, then finalizing; a cancel
+    # is `cancelling` this long before `cancelled`. A small batch completes within a second.
+    batch_validating_seconds: float = 0.1
+    batch_lines_per_second: float = 1000.0
+    batch_finalizing_seconds: float = 0.1
+    batch_cancelling_seconds: float = 0.1
+    batch_max_lines: int = 50_000  # the real limits of an input file: requests ...
+    batch_max_input_bytes: int = 200 * 1024 * 1024  # ... and bytes (200 MB)
     source: str | None = None  # the config file, for messages
 
     def fixture_paths(self) -> list[Path]:
@@ -109,6 +117,12 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "background_queued_seconds": (int, float),
     "background_seconds": (int, float),
     "time_scale": (int, float),
+    "batch_validating_seconds": (int, float),
+    "batch_lines_per_second": (int, float),
+    "batch_finalizing_seconds": (int, float),
+    "batch_cancelling_seconds": (int, float),
+    "batch_max_lines": (int,),
+    "batch_max_input_bytes": (int,),
 }
 _KEYS = set(_SCALARS) | {"fixtures", "api_keys", "models", "azure", "rate_limits", "faults", "scenarios", "state"}
 _MODEL_KEYS = {f.name for f in dataclasses.fields(ModelEntry)} - {"line"}
@@ -171,10 +185,12 @@ def load_config(path: str | Path) -> Config:
         check.fail(data, "port", f"port must be between 1 and 65535, got {config.port}")
     for key in ("max_body_bytes", "max_file_bytes", "max_upload_part_bytes", "max_upload_bytes",
                 "journal_size", "max_hold_seconds", "state_max_objects", "client_timeout_seconds",
-                "keep_alive_seconds", "max_connections"):
+                "keep_alive_seconds", "max_connections", "batch_lines_per_second", "batch_max_lines",
+                "batch_max_input_bytes"):
         if getattr(config, key) <= 0:
             check.fail(data, key, f"{key} must be positive")
-    for key in ("background_queued_seconds", "background_seconds", "time_scale"):
+    for key in ("background_queued_seconds", "background_seconds", "time_scale", "batch_validating_seconds",
+                "batch_finalizing_seconds", "batch_cancelling_seconds"):
         if getattr(config, key) < 0:
             check.fail(data, key, f"{key} must be 0 or more")
     if config.retry_budget < 0:

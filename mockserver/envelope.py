@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mockserver")
 
+# A line of a batch, sent through the operation table by the batch runner (batches/lines.py)
+# rather than by a client: the scope carries the batch's id under this key, which no HTTP
+# client can set. Here, and only here, that makes a difference: the journal marks the
+# request as a batch line, and it waits for nothing (no one is waiting on the other end, so
+# a delay or a hold ends at once, and a fault that needs a socket leaves it unanswered).
+# Fault rules and fixtures see the batch through its `x-mock-batch` header (matching.py).
+BATCH_LINE = "mockserver.batch"
+
 
 class Endpoint:
     """The ASGI app of one URL: picks the operation by method and runs the pipeline."""
@@ -41,11 +49,16 @@ class Endpoint:
 
     async def __call__(self, scope: dict, receive, send) -> None:
         runtime = self.runtime
+        if not runtime.batches.started:  # background work starts with the first request (lifespan is off)
+            runtime.batches.start()
         ex = Exchange(scope, receive, send, runtime)
         op = self.operations.get(scope["method"])
         ex.operation = op
+        batch = scope.get(BATCH_LINE)
+        if batch is not None:
+            ex.hold_left = 0.0
         # Journaled when it starts (a held request is seen in flight), completed when it ends.
-        entry = runtime.journal.open(ex) if runtime.journaling and (op is None or not op.admin) else None
+        entry = runtime.journal.open(ex, batch) if runtime.journaling and (op is None or not op.admin) else None
         decision = reply = None
         outcome = "disconnected"  # unless the request ends otherwise (a cancelled task ends here)
         try:

@@ -46,6 +46,10 @@ class Entry:
     error_code: str | None
     retry_after: float | None  # seconds the answer asked the client to wait
     should_retry: str | None  # the answer's x-should-retry
+    batch: str | None = None  # a line of this batch, run by the batch runner (no client sent it)
+    # A realtime WebSocket session (realtime/socket.py): its kind and model, events in and
+    # out (counts by type), the close code and who closed. None for HTTP requests.
+    session: dict | None = None
 
     @property
     def ended(self) -> float:
@@ -66,7 +70,8 @@ class Journal:
         self._ids = itertools.count(1)
         self._clock = time.time() - time.perf_counter()  # perf_counter → Unix time
 
-    def open(self, ex: "Exchange") -> list:
+    def open(self, ex: "Exchange", batch: str | None = None) -> list:
+        """`batch`: the request is a line of that batch (envelope.py tells)."""
         header = ex.header
         # Only plain facts are kept: a journal's worth of exchanges (and the server objects
         # they hold) slowed every request of a busy server by a fifth.
@@ -74,7 +79,7 @@ class Journal:
             next(self._ids), ex.started, None, ex.scope["method"], ex.scope["path"],
             ex.operation.id if ex.operation is not None else None, ex.request_id,
             header(b"x-stainless-retry-count"), header(b"authorization") or header(b"api-key"), header(b"user-agent"),
-            0, None, "in_flight", None, None, None, None, None,
+            0, None, "in_flight", None, None, None, None, None, batch, None,
         ]
         self._records.append(record)
         return record
@@ -92,12 +97,17 @@ class Journal:
         record[14] = decision
         record[17] = zlib.crc32(ex.raw_body) if ex.raw_body else None
 
+    @staticmethod
+    def note_session(record: list, facts: dict) -> None:
+        """A realtime session's facts, once it has ended (`Entry.session`)."""
+        record[19] = facts
+
     def entries(self, limit: int | None = None) -> list[Entry]:
         records = list(self._records)
         return [self._entry(*record) for record in (records[-limit:] if limit else records)]
 
     def _entry(self, entry_id, started, ended, method, path, operation, request_id, retry, key, agent, status,
-               fixture, outcome, error, decision, model, stream, body_hash) -> Entry:
+               fixture, outcome, error, decision, model, stream, body_hash, batch, session=None) -> Entry:
         key, agent = key or b"", agent or b""
         retry_after = should_retry = code = None
         if error is not None:
@@ -128,6 +138,8 @@ class Journal:
             error_code=code,
             retry_after=retry_after,
             should_retry=should_retry,
+            batch=batch,
+            session=session,
         )
 
     def clear(self) -> None:

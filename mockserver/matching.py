@@ -13,7 +13,11 @@ from typing import Any, Callable
 
 from .yamlio import Reader, plain
 
-MATCH_KEYS = {"endpoint", "model", "message", "conversation", "body", "headers", "method"}
+MATCH_KEYS = {"endpoint", "model", "message", "conversation", "body", "headers", "method", "batch"}
+# The header every line of a batch carries when the batch runner sends it through the
+# operation table (batches/lines.py): the batch's id. `match: {batch: true}` is any batch
+# line, `batch: false` only live requests, `batch: batch_...` the lines of that batch.
+BATCH_HEADER = "x-mock-batch"
 # An anchored regex with no metacharacters: an exact text, which the fixture index can key on.
 _LITERAL = re.compile(r"^\^((?:[^\\.^$*+?()\[\]{}|]|\\.)*)\$$")
 
@@ -45,6 +49,7 @@ class Criteria:
     headers: dict[str, str] = field(default_factory=dict)
     body: dict | None = None
     methods: tuple[str, ...] = ()
+    batch: bool | str | None = None  # None: any request; True/False: batch lines or not; a batch id
 
     @property
     def specificity(self) -> int:
@@ -56,6 +61,7 @@ class Criteria:
             + len(self.headers)
             + (_leaves(self.body) if self.body is not None else 0)
             + (1 if self.methods else 0)
+            + (1 if self.batch is not None else 0)
         )
 
     def mismatches(self, probe: Probe, first_only: bool = False, owner: str = "fixture") -> list[str]:
@@ -83,6 +89,16 @@ class Criteria:
         if self.conversation is not None and not self.conversation.search(probe.transcript()):
             reasons.append(f"no message of the conversation matches /{self.conversation.pattern}/")
             if first_only:
+                return reasons
+        if self.batch is not None:
+            tag = probe.header(BATCH_HEADER)
+            if self.batch is True and tag is None:
+                reasons.append("it is not a line of a batch")
+            elif self.batch is False and tag is not None:
+                reasons.append(f"it is a line of {tag}")
+            elif isinstance(self.batch, str) and tag != self.batch:
+                reasons.append(f"it is not a line of {self.batch}" + (f" (but of {tag})" if tag else ""))
+            if reasons and first_only:
                 return reasons
         for name, value in self.headers.items():
             got = probe.header(name)
@@ -172,6 +188,11 @@ def parse_criteria(
         criteria.conversation = _regex(r, match, "conversation")
     if "body" in match:
         criteria.body = plain(r.mapping(match["body"], "'body'", match, "body"))
+    if "batch" in match:
+        batch = match["batch"]
+        if not isinstance(batch, (bool, str)) or batch == "":
+            r.fail(match, "batch", "'batch' must be true (any batch line), false (no batch line) or a batch id")
+        criteria.batch = batch
     if "headers" in match:
         headers = r.mapping(match["headers"], "'headers'", match, "headers")
         criteria.headers = {str(k).lower(): str(v) for k, v in headers.items()}

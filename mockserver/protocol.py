@@ -90,3 +90,14 @@ def server_options(config: Any) -> dict[str, Any]:
         "server_header": False,
         "lifespan": "off",
     }
+
+
+def transport_of(scope: dict, send: Any) -> asyncio.Transport | None:
+    """The TCP transport under a request or a WebSocket, for faults that act on it (a
+    realtime session's 1006 is its connection dropped): the scope's extension under this
+    protocol; under uvicorn's WebSocket protocols, the transport of the protocol object
+    whose `send` the app was given."""
+    transport = (scope.get("extensions") or {}).get(TRANSPORT)
+    if transport is None:
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+    return transport

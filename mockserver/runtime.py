@@ -64,6 +64,12 @@ class Runtime:
         self.journal = Journal(config.journal_size)
         self.store = open_store(config.state, config.state_max_objects)
         self.clock = Clock(config.time_scale)
+        from .batches import BatchRunner  # here: the batches package imports the envelope, which reads this
+
+        self.batches = BatchRunner(self)  # the batches in flight; started by the first request
+        from .realtime import RealtimeState
+
+        self.realtime = RealtimeState()  # realtime client secrets and calls
         self.run_id = secrets.token_hex(8)  # tells this run's clock readings from an earlier run's (stored ones)
         self.journaling = config.fault_engine
         self.organization = b"user-mockserver"
@@ -72,8 +78,8 @@ class Runtime:
 
     def reset(self) -> None:
         """Back to the state at start-up: sequences, caches (prompt cache, remembered
-        answers and prompts), buckets, fault rules and counters, the journal, and every
-        stored object and file content (in a `--state` file too)."""
+        answers and prompts), buckets, fault rules and counters, the journal, the batches in
+        flight, and every stored object and file content (in a `--state` file too)."""
         self.fixtures.reset()
         self.prompt_cache.clear()
         self.memo.clear()
@@ -82,7 +88,9 @@ class Runtime:
         self.catalog.deleted.clear()
         self.faults.reset()
         self.journal.clear()
+        self.batches.reset()  # before the store: a batch in flight writes nothing more
         self.store.clear()
+        self.realtime.clear()
         self.clock.reset()
         self.run_id = secrets.token_hex(8)
         self.faults_rng = random.Random(self.config.seed)

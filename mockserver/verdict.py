@@ -4,7 +4,8 @@ Requests are grouped into calls: a request that repeats the previous one from th
 client (same operation and body) after it failed is a retry of it, whether the SDK or
 a wrapper such as tenacity sent it. Each finding names the requests that show it.
 Entries still `in_flight` (a request the journal has seen start but not end) are left
-out until they end.
+out until they end; a batch's lines are left out altogether (the fake sent them, not the
+client: they are only counted).
 
     retry_after_ignored     an attempt came sooner than the answer's retry-after allowed
     no_backoff              retries were not spaced out (immediate, or not growing)
@@ -16,6 +17,10 @@ out until they end.
                             answer, `disconnected`, chose to: its retry is still grouped)
     stream_cut_not_retried  (warning) a stream the fake cut short was never asked for again:
                             the client may have used partial output
+    realtime_not_reconnected  a realtime session ended by a recoverable close (1006, 1011-1014)
+                            or a refused upgrade (429, 5xx) was never opened again
+    realtime_reconnect_no_backoff  a realtime session was reopened at once after such an end,
+                            or the waits between reopenings did not grow
     retry_after_over_sdk_limit  (info) an official SDK did, by design, not honour a
                             retry-after longer than it accepts (see `SDKS`)
 
@@ -140,7 +145,13 @@ def by_retrier(pairs: list[tuple[Entry, Entry]]) -> list[list[tuple[Entry, Entry
 
 
 def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
-    calls = group([e for e in entries if e.operation is not None and e.outcome != "in_flight"])
+    """The findings on the client's requests. A batch's lines are the fake's own requests
+    (the batch runner sends them, and the Batch API retries none), so they are not judged:
+    they are counted as `batch_lines` (present when there are any)."""
+    batch_lines = sum(1 for e in entries if e.batch is not None)
+    sessions = [e for e in entries if e.operation == REALTIME and e.outcome != "in_flight"]
+    calls = group([e for e in entries if e.operation is not None and e.outcome != "in_flight" and e.batch is None
+                   and e.operation != REALTIME])
     findings: list[dict[str, Any]] = []
 
     def find(kind: str, severity: str, message: str, attempts: list[Entry]) -> None:
@@ -202,9 +213,61 @@ def judge(entries: list[Entry], retry_budget: int = 5) -> dict[str, Any]:
             find("stream_cut_not_retried", "warning",
                  f"request {last.id}'s stream was cut short and never asked for again: partial output may have been used",
                  [last])
-    return {
+    findings += realtime_findings(sessions)
+    verdict = {
         "requests": sum(len(c.attempts) for c in calls),
         "calls": len(calls),
         "ok": not any(f["severity"] == "error" for f in findings),
         "findings": findings,
     }
+    if batch_lines:
+        verdict["batch_lines"] = batch_lines
+    if sessions:
+        verdict["realtime_sessions"] = len(sessions)
+    return verdict
+
+
+REALTIME = "realtime.connect"
+RECOVERABLE_CLOSE = {1006, 1011, 1012, 1013, 1014}  # RFC 6455 / IANA: abnormal, server error, restart, try again
+
+
+def lost(entry: Entry) -> bool:
+    """A session the server ended in a way a client should recover from by reconnecting."""
+    facts = entry.session or {}
+    if entry.status in RETRYABLE_STATUS or entry.status >= 500:
+        return True  # the upgrade was refused with 429 or 5xx
+    return facts.get("closed_by") == "server" and facts.get("close_code") in RECOVERABLE_CLOSE
+
+
+def realtime_findings(sessions: list[Entry]) -> list[dict[str, Any]]:
+    """Realtime sessions judged per client: reconnected after a recoverable end, with back-off."""
+    findings: list[dict[str, Any]] = []
+    by_client: dict[str, list[Entry]] = {}
+    for entry in sessions:
+        by_client.setdefault(entry.client, []).append(entry)
+    for entries in by_client.values():
+        gaps: list[tuple[Entry, Entry, float]] = []
+        for index, entry in enumerate(entries):
+            if not lost(entry):
+                continue
+            after = entries[index + 1] if index + 1 < len(entries) else None
+            code = (entry.session or {}).get("close_code")
+            why = f"status {entry.status}" if entry.status >= 400 else f"close code {code}"
+            if after is None:
+                findings.append({"kind": "realtime_not_reconnected", "severity": "error",
+                                 "message": f"realtime session {entry.id} ended with {why}, which a client should "
+                                            "recover from, and was never reopened", "requests": [entry.id]})
+                continue
+            gaps.append((entry, after, after.started - entry.ended))
+        immediate = next(((a, b, g) for a, b, g in gaps if g < IMMEDIATE), None)
+        if immediate is not None:
+            a, b, g = immediate
+            findings.append({"kind": "realtime_reconnect_no_backoff", "severity": "error",
+                             "message": f"realtime session {b.id} was opened {g:.3f}s after session {a.id} was lost, "
+                                        "with no backoff", "requests": [a.id, b.id]})
+        elif len(gaps) >= 2 and gaps[-1][2] <= gaps[0][2]:
+            findings.append({"kind": "realtime_reconnect_no_backoff", "severity": "warning",
+                             "message": "the waits before reconnecting did not grow ("
+                                        + ", ".join(f"{g:.2f}s" for _, _, g in gaps) + ")",
+                             "requests": [b.id for _, b, _ in gaps]})
+    return findings

@@ -76,3 +76,20 @@ def http(server: RunningServer) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def contracts() -> Contracts:
     return Contracts()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _give_memory_back() -> Iterator[None]:
+    """After each module, hand freed memory back to the system: a worker runs many modules,
+    some with bodies of tens of MB, and glibc keeps what Python freed unless asked (the
+    suite's peak, per process, must stay well under 1.5 GB on a small CI runner)."""
+    yield
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass

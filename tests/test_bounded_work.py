@@ -238,7 +238,9 @@ def test_a_large_body_does_not_block_other_requests(make_server, path: str, body
     with httpx.Client(base_url=running.origin, timeout=60) as http:
         response, seconds, slowest = during(
             running.origin, lambda: http.post(path, content=payload, headers={"content-type": "application/json"}))
-    assert slowest < 0.5, f"a small request waited {slowest:.2f}s while {path} took {seconds:.2f}s"
+    # Blocked, a small request would wait about as long as the big one takes; a loaded runner
+    # slows both, so the bound is half a second or two thirds of the big request, whichever is more.
+    assert slowest < max(0.5, seconds * 2 / 3), f"a small request waited {slowest:.2f}s while {path} took {seconds:.2f}s"
     if path.endswith("input_tokens"):
         assert response.status_code == 200 and response.json()["input_tokens"] > 1_000_000
     else:  # over the context window: the real 400, after counting

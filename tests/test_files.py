@@ -20,26 +20,14 @@ from openai.pagination import SyncCursorPage
 from openai.types import FileDeleted, FileObject
 
 from mockserver import Config, files
-from mockserver.contracts import Contracts
 from mockserver.state import MemoryStore, SQLiteStore, schema
 from mockserver.state.content import SPILL_BYTES
 
 from .support.server import RunningServer
+from .support.families import agrees_with_spec, holds, sdk
 
 FILE_KEYS = ["object", "id", "purpose", "filename", "bytes", "created_at", "expires_at", "status", "status_details"]
 PURPOSES = ["fine-tune", "assistants", "batch", "user_data", "vision", "evals"]
-CONTRACTS = Contracts()
-
-
-def sdk(running: RunningServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=running.url, api_key="sk-test", max_retries=0)
-
-
-def holds(name: str, value, sdk_type=None) -> None:
-    """A body satisfies its contract, and the SDK's type where the SDK's strict type takes it."""
-    assert CONTRACTS.problems(name, value) == [], (name, CONTRACTS.problems(name, value))
-    if sdk_type is not None:
-        sdk_type.model_validate(value)
 
 
 def error_of(response: httpx.Response) -> dict:
@@ -508,15 +496,4 @@ SPEC_ALLOWED = {
 
 @pytest.mark.parametrize("name", sorted(SPEC_OPERATIONS))
 def test_files_contracts_agree_with_the_official_spec(name):
-    import yaml
-
-    from .support.shared import require_shared
-    from .test_contracts import Document, Walker, operation_schema
-
-    with require_shared("spec", "openai-openapi.yaml").open("rb") as handle:
-        spec = yaml.load(handle, Loader=yaml.CSafeLoader)
-    walker = Walker(Document(spec), Document(CONTRACTS.schemas[name]))
-    walker.node(operation_schema(spec, *SPEC_OPERATIONS[name]), CONTRACTS.schemas[name], "")
-    found = sorted(set(walker.found))
-    allowed = SPEC_ALLOWED.get(name, {})
-    assert [d for d in found if d not in allowed] == [] and [d for d in allowed if d not in found] == [], found
+    agrees_with_spec(name, SPEC_OPERATIONS[name], SPEC_ALLOWED.get(name, {}))

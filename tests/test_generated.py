@@ -7,7 +7,6 @@ whenever the validator rejects a body, the real-API-style explanation exists.
 
 from __future__ import annotations
 
-import copy
 
 import httpx
 import schemathesis
@@ -16,57 +15,35 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from mockserver.contracts import Contracts
+from mockserver.kit.operations import openapi as _kit_openapi
+from mockserver.kit.operations import select as _select
 from mockserver.schema_errors import explain
 
 CONTRACTS = Contracts()
-OPERATIONS = {"chat.completions.create": "/v1/chat/completions", "embeddings.create": "/v1/embeddings",
-              "responses.create": "/v1/responses", "responses.compact": "/v1/responses/compact",
-              "responses.input_tokens.count": "/v1/responses/input_tokens", "conversations.create": "/v1/conversations"}
+OPERATIONS = ("chat.completions.create", "embeddings.create", "responses.create", "responses.compact",
+              "responses.input_tokens.count", "conversations.create")
+# The document is the contract kit's (mockserver.kit.operations.openapi): built from contracts/.
+
+PATHS = {op.id: op.path for op in _select(ids=list(OPERATIONS))}
 
 
-def _rewrite_refs(node, prefix: str):
-    """`#/$defs/X` inside one schema → `#/components/schemas/<prefix>X` in the document."""
-    if isinstance(node, dict):
-        return {
-            k: f"#/components/schemas/{prefix}{v.rsplit('/', 1)[-1]}" if k == "$ref" and str(v).startswith("#/$defs/") else _rewrite_refs(v, prefix)
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_rewrite_refs(v, prefix) for v in node]
-    return node
-
-
-def openapi_from_contracts(operations: dict[str, str] = OPERATIONS) -> dict:
-    components: dict = {}
-    paths: dict = {}
-    for op, path in operations.items():
-        schema = copy.deepcopy(CONTRACTS.schemas[f"{op}.request"])
-        prefix = op.replace(".", "_") + "__"
-        for name, sub in schema.pop("$defs", {}).items():
-            components[prefix + name] = _rewrite_refs(sub, prefix)
-        schema.pop("$schema", None)
-        components[prefix + "Request"] = _rewrite_refs(schema, prefix)
-        paths[path] = {"post": {
-            "operationId": op,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{prefix}Request"}}}},
-            "responses": {"default": {"description": "any"}},
-        }}
-    return {"openapi": "3.1.0", "info": {"title": "mockserver contracts", "version": "1"}, "paths": paths, "components": {"schemas": components}}
+def openapi_from_contracts(operations=OPERATIONS) -> dict:
+    return _kit_openapi(_select(ids=list(operations)), answers=False)
 
 
 # Schemathesis's coverage phase (boundary and near-miss values, enumerated up front) costs
 # about 80 MB and 20 s per operation on the Responses family's large schemas, so it runs
 # on the small ones; every operation gets the examples and the generated phases.
 SMALL = ("chat.completions.create", "embeddings.create")
-small = schemathesis.openapi.from_dict(openapi_from_contracts({k: v for k, v in OPERATIONS.items() if k in SMALL}))
-large = schemathesis.openapi.from_dict(openapi_from_contracts({k: v for k, v in OPERATIONS.items() if k not in SMALL}))
+small = schemathesis.openapi.from_dict(openapi_from_contracts([k for k in OPERATIONS if k in SMALL]))
+large = schemathesis.openapi.from_dict(openapi_from_contracts([k for k in OPERATIONS if k not in SMALL]))
 for schema in (small, large):
     schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=60)
 large.config.phases.coverage.enabled = False
 
 
 def check_generated(case, server) -> None:
-    response = case.call(base_url=server.origin, timeout=10)
+    response = case.call(base_url=server.url, timeout=10)
     assert response.status_code < 500, (case.body, response.text)
     if response.status_code >= 400:
         error = response.json()["error"]
@@ -135,8 +112,8 @@ def test_every_rejected_responses_body_is_explained(changes, removed):
 @settings(max_examples=200, deadline=None)
 def test_garbage_bodies_over_http(server, value):
     with httpx.Client(base_url=server.origin, timeout=10) as http:
-        for path in OPERATIONS.values():
-            response = http.post(path, json=value)
+        for path in PATHS.values():
+            response = http.post("/v1" + path, json=value)
             assert response.status_code < 500
 
 

@@ -25,6 +25,7 @@ from mockserver.state import SQLiteStore, schema
 from mockserver.yamlio import SourceError
 
 from .support.server import RunningServer
+from .support.families import sdk
 
 # The table as the first release (no state version) created it, verbatim.
 FIRST_RELEASE_TABLE = (
@@ -61,10 +62,6 @@ def write_behind(path: Path, sql: str, *args) -> None:
         db.execute(sql, args)
     finally:
         db.close()
-
-
-def sdk(running: RunningServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=running.url, api_key="sk-test", max_retries=0)
 
 
 def stop(running: RunningServer) -> None:

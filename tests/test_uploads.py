@@ -16,23 +16,12 @@ from openai.types import FileObject, Upload
 from openai.types.uploads import UploadPart
 
 from mockserver import Config
-from mockserver.contracts import Contracts
 
 from .support.server import RunningServer
+from .support.families import holds, sdk
 
 UPLOAD_KEYS = ["id", "object", "bytes", "created_at", "filename", "purpose", "status", "expires_at"]
-CONTRACTS = Contracts()
 MiB = 1 << 20
-
-
-def sdk(running: RunningServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=running.url, api_key="sk-test", max_retries=0)
-
-
-def holds(name: str, value, sdk_type=None) -> None:
-    assert CONTRACTS.problems(name, value) == [], (name, CONTRACTS.problems(name, value))
-    if sdk_type is not None:
-        sdk_type.model_validate(value)
 
 
 def error_of(response: httpx.Response) -> dict:

@@ -7,7 +7,8 @@
     POST   /__mock/scenarios       add a named scenario  {"name", "steps", "then"?}
     GET    /__mock/requests        the journal  (?limit=N)
     GET    /__mock/verdict         the verdict on the client's retries
-    POST   /__mock/clock           advance the background clock  {"advance": seconds}
+    POST   /__mock/clock           advance the background clock  {"advance": seconds}; answered once
+                                   every batch in flight has done what the clock says is due
     GET    /__mock/clock           read it
     POST   /__mock/reset           back to the state at start-up
 
@@ -83,7 +84,8 @@ async def verdict(ex: Exchange) -> Reply:
 
 
 async def advance_clock(ex: Exchange) -> Reply:
-    """Move the background clock forward: `{"advance": seconds}`."""
+    """Move the background clock forward: `{"advance": seconds}`, then let the batches in
+    flight catch up with it."""
     body = await _body(ex)
     seconds = body.get("advance") if isinstance(body, dict) else None
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
@@ -95,6 +97,9 @@ async def advance_clock(ex: Exchange) -> Reply:
                                      param="advance") from None
     except ValueError as err:
         raise errors.invalid_request(str(err), param="advance") from None
+    # Batches catch up first (lines due run, an expired window expires), so the next read sees
+    # what the clock says: bounded by the hold budget, like any wait of a request.
+    await ex.runtime.batches.settle(ex.runtime.config.max_hold_seconds)
     return Reply.json({"now": now})
 
 

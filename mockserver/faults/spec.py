@@ -60,6 +60,10 @@ PARAMETERS: dict[str, tuple[set[str] | None, str]] = {
     "slice_delay_ms": ({"slicer"}, _MS),
     "after_chunks": (STREAM, "int"),
     "close": ({"stream_cut"}, "bool"),
+    # Realtime sessions (faults/events.py): the WebSocket close code a cut or a stall ends
+    # with, and counting `after_chunks` from the first response's `response.created`.
+    "close_code": ({"stream_cut", "stall"}, "close_code"),
+    "mid_response": (STREAM, "bool"),
     "attempts": (None, "int"),
 }
 
@@ -88,6 +92,8 @@ class Fault:
     slice_delay: float = 0.0
     after_chunks: int = 0
     close: bool = False
+    close_code: int = 0  # realtime: the close code (0: 1011, or 1006 with `close`)
+    mid_response: bool = False  # realtime: `after_chunks` counts from the first response
     attempts: int | None = None  # header faults: fire only on the first N attempts of a call
     extras: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -242,6 +248,12 @@ def _convert(r: Reader, where: dict, key: str, raw: Any, converter: str) -> dict
     if converter == "str":
         if not isinstance(raw, str):
             r.fail(where, key, f"{key!r} must be a string")
+        return {key: raw}
+    if converter == "close_code":
+        # RFC 6455 §7.4: 1004 and 1005 are never sent; 1006 is served as a dropped connection.
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw in (1004, 1005) or not (
+                1000 <= raw <= 1014 or 3000 <= raw <= 4999):
+            r.fail(where, key, "'close_code' must be a WebSocket close code (1000-1003, 1006-1014 or 3000-4999)")
         return {key: raw}
     if converter == "then":
         if raw not in ("close", "answer"):

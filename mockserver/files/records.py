@@ -184,14 +184,23 @@ def is_jsonl_name(filename: str) -> bool:
 class FileWriter:
     """A file written by the server (Batches' output and error files): lines appended as
     they are produced, then `finish()` stores the file object and returns it. Used as a
-    context manager, an exception aborts it and leaves nothing behind."""
+    context manager, an exception aborts it and leaves nothing behind.
 
-    def __init__(self, runtime, purpose: str, filename: str, expires_after: int | None = None) -> None:
+    `resumable`: a file written over a long time that must survive a restart (a batch's
+    output, with `--state`): `checkpoint()` returns the size written safely so far, and a
+    writer made again with the same `file_id` and `resume_at` that size carries on from it
+    (state/content.py `open_resumable`); `suspend()` stops without finishing or forgetting."""
+
+    def __init__(self, runtime, purpose: str, filename: str, expires_after: int | None = None, *,
+                 file_id: str | None = None, resumable: bool = False, resume_at: int = 0,
+                 created_at: int | None = None) -> None:
         self.runtime = runtime
-        self.id = new_file_id(runtime)
+        self.id = file_id or new_file_id(runtime)
         self.purpose, self.filename, self.expires_after = purpose, filename, expires_after
-        self.created_at = now()
-        self._writer: ContentWriter = runtime.store.content.open_writer(self.id)
+        self.created_at = created_at if created_at is not None else now()
+        content = runtime.store.content
+        self._writer: ContentWriter = (content.open_resumable(self.id, resume_at) if resumable
+                                       else content.open_writer(self.id))
         self.file: dict | None = None
 
     def append(self, data: bytes) -> None:
@@ -202,6 +211,13 @@ class FileWriter:
     @property
     def size(self) -> int:
         return self._writer.size
+
+    def checkpoint(self) -> int:
+        return self._writer.checkpoint()
+
+    def suspend(self) -> None:
+        if self.file is None:
+            self._writer.suspend()
 
     def finish(self) -> dict:
         if self.file is None:
@@ -223,17 +239,20 @@ class FileWriter:
             self.abort()
 
 
-def create_file(runtime, *, purpose: str, filename: str, expires_after: int | None = None) -> FileWriter:
-    """A new file the server writes: `append` its bytes, then `finish()` (or use `with`)."""
-    return FileWriter(runtime, purpose, filename, expires_after)
+def create_file(runtime, *, purpose: str, filename: str, expires_after: int | None = None,
+                **resume: Any) -> FileWriter:
+    """A new file the server writes: `append` its bytes, then `finish()` (or use `with`).
+    `file_id=`, `resumable=True`, `resume_at=`, `created_at=`: see `FileWriter`."""
+    return FileWriter(runtime, purpose, filename, expires_after, **resume)
 
 
-def lines(runtime, file_id: str) -> Iterator[bytes]:
+def lines(runtime, file_id: str, max_line: int | None = None) -> Iterator[bytes]:
     """The lines of a stored file (without their newlines), read as a stream; KeyError for
-    a file that does not exist (or has no content)."""
+    a file that does not exist (or has no content). With `max_line`, a longer line is given
+    as a `LongLine` (empty, with its `length`) instead of being held."""
     if load_file(runtime, check_id(file_id)) is None:
         raise KeyError(file_id)
-    return runtime.store.content.iter_lines(file_id)
+    return runtime.store.content.iter_lines(file_id, max_line=max_line)
 
 
 # --- uploads --------------------------------------------------------------------------

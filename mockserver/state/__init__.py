@@ -1,5 +1,5 @@
 """What the fake stores between requests: responses, conversations, stored chat
-completions, files and uploads (and batches next), behind one small interface.
+completions, files, uploads and batches, behind one small interface.
 
 Objects are JSON documents filed by kind and id, kept in the order they were first
 stored (the order lists page through). Two backends:
@@ -19,7 +19,9 @@ Both hand out copies: a handler changing what it read never changes what is stor
 A record may own content, bytes stored under its id (a file's, an upload part's): the
 store's `content` (content.py) keeps them, in memory (spooled to an anonymous temporary
 file past 1 MiB) or, with `--state PATH`, as files in `PATH.files/` listed in the state
-file; they are written and read as streams, and deleted with their record.
+file; they are written and read as streams, and deleted with their record. A batch's
+output is written as a resumable content (content.py `open_resumable`): with `--state` it
+outlives the process, and the batch resumes it from its last checkpoint.
 """
 
 from __future__ import annotations

@@ -14,7 +14,12 @@ downloaded (read back a chunk at a time).
     for line in content.iter_lines("file-abc"): ...   # JSONL: each line, without its newline
     content.delete("file-abc")
 
-Two backends, measured on a 200 MB file (bench/files.py, README "Files and uploads"):
+A content written over a long time (a batch's output, appended as its lines finish) is
+written with `open_resumable`: `checkpoint()` says how much of it is safely written, and
+after a restart `open_resumable(id, size)` carries on from that size, the rest cut off; its
+bytes become the content of the id only at `finish()`, as with any writer.
+
+Two backends, measured on a 200 MB file (bench/files.py, README "Files and Batches"):
 
 - `MemoryContent` (the in-memory store): content up to SPILL_BYTES stays in memory, once,
   as bytes; past that it is spooled to an anonymous temporary file (unlinked at creation,
@@ -35,7 +40,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 CHUNK = 1 << 20  # what a reader hands out at a time
 SPILL_BYTES = 1 << 20  # the memory backend keeps content up to this size in memory, and spools the rest
@@ -139,6 +144,16 @@ class ContentWriter:
         self.done = True
         self._discard()
 
+    def checkpoint(self) -> int:
+        """Everything written so far handed to the OS (a killed process cannot lose it);
+        the size to resume from (`ContentStore.open_resumable`)."""
+        return self.size
+
+    def suspend(self) -> None:
+        """Stop writing, neither finishing nor forgetting what was written: a resumable
+        writer leaves it to be carried on after a restart; any other forgets it."""
+        self.abort()
+
     def _discard(self) -> None:
         pass
 
@@ -174,6 +189,19 @@ class ContentStore:
     def close(self) -> None:
         pass
 
+    def open_resumable(self, content_id: str, size: int = 0) -> ContentWriter:
+        """A writer whose progress survives a restart (where the backend does: the
+        `--state` directory): `checkpoint()` saves it, and `open_resumable(id, size)` after
+        a restart carries on from `size` bytes, whatever was written past it cut off."""
+        raise NotImplementedError
+
+    def resumables(self) -> list[str]:
+        """Ids with a resumable write in progress (left by an earlier run)."""
+        return []
+
+    def discard_resumable(self, content_id: str) -> None:
+        """Forget a resumable write in progress (its owner is gone)."""
+
     def read(self, content_id: str) -> bytes | None:
         """The whole content (for small ones: tests, stand-ins)."""
         reader = self.open_reader(content_id)
@@ -182,22 +210,73 @@ class ContentStore:
         with reader:
             return reader.read()
 
-    def iter_lines(self, content_id: str, chunk: int = CHUNK) -> Iterator[bytes]:
+    def iter_lines(self, content_id: str, chunk: int = CHUNK, max_line: int | None = None) -> Iterator[bytes]:
         """Each line of a content (JSONL), without its `\\n` or `\\r\\n`, read a chunk at a
-        time: a batch input file of any size is walked in constant memory. A last line
-        without a newline is given too; an empty content gives nothing."""
+        time: a batch input file of any size is walked in constant memory (and linear time,
+        however long a line). A last line without a newline is given too; an empty content
+        gives nothing. With `max_line`, a line longer than that is not held: it is given as
+        a `LongLine` (empty, with its `length`)."""
         reader = self.open_reader(content_id)
         if reader is None:
             raise KeyError(content_id)
         with reader:
-            rest = b""
-            for data in reader.chunks(chunk):
-                lines = (rest + data).split(b"\n")
-                rest = lines.pop()
-                for line in lines:
-                    yield line[:-1] if line.endswith(b"\r") else line
-            if rest:
-                yield rest[:-1] if rest.endswith(b"\r") else rest
+            yield from split_lines(reader.chunks(chunk), max_line)
+
+
+class LongLine(bytes):
+    """A line over the length asked for, given without its bytes (`iter_lines(max_line=)`)."""
+
+    length: int
+
+    def __new__(cls, length: int) -> "LongLine":
+        line = super().__new__(cls, b"")
+        line.length = length
+        return line
+
+
+def split_lines(chunks: Iterable[bytes], max_line: int | None = None) -> Iterator[bytes]:
+    """Lines from a stream of chunks (see `ContentStore.iter_lines`)."""
+    pending = bytearray()  # the start of a line the chunks so far have not ended
+    skipped = -1  # the length so far of a line over max_line being skipped, or -1
+    for data in chunks:
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            if end < 0:
+                piece = len(data) - start
+                if skipped >= 0:
+                    skipped += piece
+                elif max_line is not None and len(pending) + piece > max_line + 1:  # +1: a \r
+                    skipped = len(pending) + piece
+                    pending.clear()
+                else:
+                    pending += data[start:]
+                break
+            if skipped >= 0:
+                length = skipped + end - start
+                skipped = -1
+                yield LongLine(length)
+            elif pending:
+                pending += data[start:end]
+                line = bytes(pending)
+                pending.clear()
+                yield from _line(line, max_line)
+            else:
+                yield from _line(data[start:end], max_line)
+            start = end + 1
+    if skipped >= 0:
+        yield LongLine(skipped)
+    elif pending:
+        yield from _line(bytes(pending), max_line)
+
+
+def _line(line: bytes, max_line: int | None) -> Iterator[bytes]:
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    if max_line is not None and len(line) > max_line:
+        yield LongLine(len(line))
+    else:
+        yield line
 
 
 # --- in memory (spooled past SPILL_BYTES) -------------------------------------------------
@@ -255,6 +334,12 @@ class MemoryContent(ContentStore):
 
         return _SpoolWriter(finish, self.spill)
 
+    def open_resumable(self, content_id: str, size: int = 0) -> ContentWriter:
+        """In memory nothing outlives the process, so there is never anything to resume."""
+        if size:
+            raise ValueError(f"nothing to resume for {content_id!r}: contents in memory do not outlive the process")
+        return self.open_writer(content_id)
+
     def open_reader(self, content_id: str) -> ContentReader | None:
         value = self._items.get(content_id)
         if value is None:
@@ -306,6 +391,48 @@ class _FileWriter(ContentWriter):
 
 
 PARTIAL = ".partial-"  # a content being written; left behind only by a crash, and removed at start-up
+RESUMABLE = ".resumable-"  # a resumable content being written (+ its id): kept at start-up for its owner
+
+
+class _ResumableWriter(ContentWriter):
+    """Appends to `.resumable-<id>` in the directory, a name that outlives the process:
+    `checkpoint()` flushes it to the OS and gives its size; reopened with that size, the
+    file is cut back to it (what was written after the last checkpoint is written again)."""
+
+    def __init__(self, finish: Callable[[ContentWriter], None], path: Path, size: int) -> None:
+        super().__init__(finish)
+        self.path = path
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            have = os.fstat(fd).st_size
+            if have < size:
+                raise ValueError(f"{path.name} holds {have} bytes, fewer than the {size} checkpointed")
+            os.ftruncate(fd, size)
+            os.lseek(fd, size, os.SEEK_SET)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.file = os.fdopen(fd, "wb")
+        self.size = size
+
+    def write(self, data: bytes) -> None:
+        if self.done:
+            raise ValueError("this content is finished")
+        self.file.write(data)
+        self.size += len(data)
+
+    def checkpoint(self) -> int:
+        if not self.done:
+            self.file.flush()
+        return self.size
+
+    def suspend(self) -> None:
+        self.done = True
+        self.file.close()
+
+    def _discard(self) -> None:
+        self.file.close()
+        self.path.unlink(missing_ok=True)
 
 
 class DirContent(ContentStore):
@@ -336,6 +463,24 @@ class DirContent(ContentStore):
 
         return _FileWriter(finish, self.directory)
 
+    def open_resumable(self, content_id: str, size: int = 0) -> ContentWriter:
+        target = self._path(content_id)
+
+        def finish(writer: _ResumableWriter) -> None:
+            writer.file.flush()
+            writer.file.close()
+            with self._lock:
+                os.replace(writer.path, target)
+                self.index.add(content_id, writer.size)
+
+        return _ResumableWriter(finish, self.directory / (RESUMABLE + check_id(content_id)), size)
+
+    def resumables(self) -> list[str]:
+        return [path.name[len(RESUMABLE):] for path in self.directory.iterdir() if path.name.startswith(RESUMABLE)]
+
+    def discard_resumable(self, content_id: str) -> None:
+        (self.directory / (RESUMABLE + check_id(content_id))).unlink(missing_ok=True)
+
     def open_reader(self, content_id: str) -> ContentReader | None:
         size = self.index.size(content_id)
         if size is None:
@@ -359,8 +504,9 @@ class DirContent(ContentStore):
         return listed
 
     def clear(self) -> None:
-        """Every complete content (a write in progress finishes as it began: it is its
-        request's, which started before the clear)."""
+        """Every complete content, and every resumable write (its owner, a batch, is gone
+        with the rest); a write in progress finishes as it began: it is its request's,
+        which started before the clear."""
         with self._lock:
             self.index.clear()
             for path in self.directory.iterdir():
@@ -369,11 +515,12 @@ class DirContent(ContentStore):
 
     def sweep(self) -> None:
         """At start-up: remove what a crash left (partial writes, files no longer listed)
-        and unlist contents whose file is gone."""
+        and unlist contents whose file is gone. Resumable writes are their owners' to
+        resume or discard (the batches in flight: batches/runner.py)."""
         listed = set(self.index.ids())
         present = set()
         for path in self.directory.iterdir():
-            if not path.is_file():
+            if not path.is_file() or path.name.startswith(RESUMABLE):
                 continue
             if path.name.startswith(PARTIAL) or path.name not in listed:
                 path.unlink(missing_ok=True)

@@ -191,6 +191,8 @@ _FAMILIES = {
     # upload, list, retrieve, content, delete; uploads and their parts, complete, cancel
     "files": re.compile(r"/v1/files(/[^/]+){0,2}$"),
     "uploads": re.compile(r"/v1/uploads(/[^/]+){0,2}$"),
+    # create, list, retrieve, cancel
+    "batches": re.compile(r"/v1/batches(/[^/]+){0,2}$"),
 }
 
 
