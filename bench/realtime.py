@@ -5,7 +5,7 @@ events per second on one session; memory per idle session.
 (asyncio + websockets, the same machine). Each session reads its `session.created`; the
 server's resident memory before and after gives the memory per idle session. Then every
 session runs one text turn (`conversation.item.create` + `response.create`, a synthesized
-answer, ~30 events) and the time from sending to `response.done` is taken: once with the
+answer of ~40 events; each session asks something different) and the time from sending to `response.done` is taken: once with the
 turns spread evenly over `--spread` seconds (sessions held open, turns arriving at N/spread
 a second), and once all at the same instant (a burst: its p99 is mostly the time to send
 everything queued). Last, one session runs text turns back to back for `--seconds`, and the
@@ -54,8 +54,10 @@ def start(work: Path) -> tuple[subprocess.Popen, int]:
             time.sleep(0.05)
 
 
-ITEM = json.dumps({"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [
-    {"type": "input_text", "text": "Say something short."}]}})
+def item(n: int) -> str:
+    """The user's turn; each session's differs, so the answers (and their lengths) do too."""
+    return json.dumps({"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [
+        {"type": "input_text", "text": f"Say something short about number {n}."}]}})
 CREATE = json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}})
 
 
@@ -69,9 +71,9 @@ async def open_session(port: int):
     return ws
 
 
-async def turn(ws) -> tuple[float, int]:
+async def turn(ws, n: int = 0) -> tuple[float, int]:
     began = time.perf_counter()
-    await ws.send(ITEM)
+    await ws.send(item(n))
     await ws.send(CREATE)
     events = 0
     while True:
@@ -92,15 +94,15 @@ async def sessions_run(port: int, count: int, spread: float, pid: int) -> dict:
     memory_idle = memory_mb(pid)["rss"]
     rng = random.Random(0)
 
-    async def later(ws, delay: float):
+    async def later(ws, delay: float, n: int):
         await asyncio.sleep(delay)
-        return await turn(ws)
+        return await turn(ws, n)
 
     began = time.perf_counter()
-    spread_results = await asyncio.gather(*(later(ws, rng.uniform(0, spread)) for ws in opened))
+    spread_results = await asyncio.gather(*(later(ws, rng.uniform(0, spread), n) for n, ws in enumerate(opened)))
     spread_s = time.perf_counter() - began
     began = time.perf_counter()
-    burst_results = await asyncio.gather(*(turn(ws) for ws in opened))
+    burst_results = await asyncio.gather(*(turn(ws, count + n) for n, ws in enumerate(opened)))
     burst_s = time.perf_counter() - began
     peak = memory_mb(pid)["peak"]
     await asyncio.gather(*(ws.close() for ws in opened))
@@ -128,7 +130,7 @@ async def one_session(port: int, seconds: float) -> dict:
     events = turns = 0
     began = time.perf_counter()
     while time.perf_counter() - began < seconds:
-        _, got = await turn(ws)
+        _, got = await turn(ws, turns)
         events += got
         turns += 1
     wall = time.perf_counter() - began

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import platform
@@ -311,48 +312,33 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def files_bench(save: bool = True) -> dict:
-    """Upload and download of 50 and 200 MB files: MB/s and the server's peak memory."""
+def family_bench(name: str, *args, save: bool = True):
+    """bench/{name}.py's `measure(*args)`, reported, and saved to bench/out unless `save` is off."""
     sys.path.insert(0, str(ROOT))
-    from bench.files import measure, report
-
-    result = measure([50, 200])
-    report(result)
+    module = importlib.import_module(f"bench.{name}")
+    result = module.measure(*args)
+    module.report(result)
     if save:
         OUT.mkdir(exist_ok=True)
-        out = OUT / f"files-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+        out = OUT / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
         out.write_text(json.dumps(result, indent=2))
         print(f"\nraw results: {out.relative_to(ROOT)}")
     return result
+
+
+def files_bench(save: bool = True) -> dict:
+    """Upload and download of 50 and 200 MB files: MB/s and the server's peak memory."""
+    return family_bench("files", [50, 200], save=save)
 
 
 def batches_bench(save: bool = True) -> list:
     """A chat batch of 5,000 and 50,000 lines, upload to downloaded output: time and peak memory."""
-    sys.path.insert(0, str(ROOT))
-    from bench.batches import measure, report
-
-    result = measure([5000, 50000])
-    report(result)
-    if save:
-        OUT.mkdir(exist_ok=True)
-        out = OUT / f"batches-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-        out.write_text(json.dumps(result, indent=2))
-        print(f"\nraw results: {out.relative_to(ROOT)}")
-    return result
+    return family_bench("batches", [5000, 50000], save=save)
 
 
 def realtime_bench(save: bool = True) -> dict:
     """1,000 concurrent realtime sessions with a text turn each, one session's events/s, memory."""
-    sys.path.insert(0, str(ROOT))
-    from bench.realtime import measure, report
-
-    result = measure()
-    report(result)
-    if save:
-        OUT.mkdir(exist_ok=True)
-        out = OUT / f"realtime-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-        out.write_text(json.dumps(result, indent=2))
-    return result
+    return family_bench("realtime", save=save)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,9 @@ def protocol_for(client_timeout: float) -> type[FaultableProtocol]:
     return type("FaultableProtocol", (FaultableProtocol,), {"client_timeout": client_timeout})
 
 
+WS_MAX_BYTES = 24 * 2**20  # a 15 MiB audio append, base64-encoded, and its envelope
+
+
 def server_options(config: Any) -> dict[str, Any]:
     """What `mockserver serve` (and the test servers) give uvicorn: the protocol, and the
     limits that protect a shared machine (README, "Command line and config")."""
@@ -89,6 +92,13 @@ def server_options(config: Any) -> dict[str, Any]:
         "limit_concurrency": config.max_connections,
         "server_header": False,
         "lifespan": "off",
+        # Realtime sockets: no permessage-deflate. Every client works without it (it is an
+        # offer the server may decline), and compressing each small event cost the server
+        # an eighth of its time under 1,000 sessions (bench/realtime.py, profiled).
+        "ws_per_message_deflate": False,
+        # An `input_audio_buffer.append` may carry up to 15 MiB of audio (the SDK's docstring),
+        # 20 MiB in base64: uvicorn's 16 MiB default would refuse it with 1009.
+        "ws_max_size": WS_MAX_BYTES,
     }
 
 

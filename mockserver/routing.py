@@ -53,10 +53,19 @@ class Operation:
         return self.id.rsplit(".", 1)[0]
 
 
-def all_operations() -> list[Operation]:
-    from .api import OPERATIONS
+_OPERATIONS: list[Operation] = []
 
-    return OPERATIONS
+
+def all_operations() -> list[Operation]:
+    """The operation table: every family's operations, in one list (built on first use, as
+    the families import this module)."""
+    if not _OPERATIONS:
+        from . import batches, chat, files, realtime, responses
+        from .api import admin, embeddings, models
+
+        _OPERATIONS.extend([*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS,
+                            *files.OPERATIONS, *batches.OPERATIONS, *realtime.OPERATIONS, *admin.OPERATIONS])
+    return _OPERATIONS
 
 
 def resolve_endpoint(name: str, operations: Iterable[Operation] | None = None) -> str | None:

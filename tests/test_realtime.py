@@ -14,11 +14,14 @@ from openai import AsyncOpenAI
 
 from mockserver import Config
 
-from .support.realtime import b64, connect, problems, send, silence, tone, until, user_text
+from .support.realtime import NO_VAD, b64, connect, problems, ready, send, silence, tone, until, user_text
 
 WEATHER = {"type": "function", "name": "get_weather", "description": "Look up the weather for a city.",
            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
                           "additionalProperties": False}}
+
+
+PACED = {"X-Mock-Fault": "latency; chunk_delay_ms=10"}  # every event 10 ms apart: responses can be cut short
 
 
 def run(coroutine):
@@ -144,6 +147,36 @@ def test_an_audio_turn_driven_by_synthetic_audio_through_server_vad(server):
     assert not problems(events)
 
 
+def test_a_15_mib_append_is_taken_without_holding_up_other_clients(server):
+    """The SDK's docstring allows 15 MiB of audio in one append (20 MiB of base64: over
+    uvicorn's default frame limit), and minutes of audio must not stall the server."""
+    import time
+
+    import httpx
+
+    speech = tone(1000)
+    raw = (silence(500) + speech * 320)[: 15 * 2**20 - len(silence(1000))] + silence(1000)
+
+    async def go():
+        ws = await ready(server, {"audio": {"input": {"turn_detection": {"type": "server_vad", "create_response": False}}}},
+                         max_size=None)
+        async with ws:
+            await send(ws, type="input_audio_buffer.append", audio=b64(raw))
+            slowest = 0.0
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                for _ in range(10):
+                    began = time.perf_counter()
+                    assert (await http.get("/models")).status_code == 200
+                    slowest = max(slowest, time.perf_counter() - began)
+            return await until(ws, "input_audio_buffer.committed", timeout=60), slowest
+
+    events, slowest = run(go())
+    assert types(events)[:3] == ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
+                                 "input_audio_buffer.committed"]
+    assert events[0]["audio_start_ms"] == 200
+    assert slowest < 1.0, f"a small request waited {slowest:.2f}s behind the append"
+
+
 @pytest.mark.parametrize("fmt", ["audio/pcmu", "audio/pcma"])
 def test_g711_audio_in_and_out(server, fmt):
     from mockserver.realtime.audio import _linear_to_alaw, _linear_to_ulaw
@@ -155,9 +188,7 @@ def test_g711_audio_in_and_out(server, fmt):
         return bytes(encode(v) for v in array("h", raw)[::3])
 
     async def go():
-        ws = await connect(server)
-        async with ws:
-            await until(ws, "session.created")
+        async with await ready(server) as ws:
             await send(ws, type="session.update", session={"type": "realtime", "audio": {
                 "input": {"format": {"type": fmt}}, "output": {"format": {"type": fmt}}}})
             await until(ws, "session.updated")
@@ -176,11 +207,7 @@ def test_g711_audio_in_and_out(server, fmt):
 
 def test_manual_commit_without_vad_and_the_too_small_buffer_error(server):
     async def go():
-        ws = await connect(server)
-        async with ws:
-            await until(ws, "session.created")
-            await send(ws, type="session.update", session={"type": "realtime", "audio": {"input": {"turn_detection": None}}})
-            await until(ws, "session.updated")
+        async with await ready(server, NO_VAD) as ws:
             await send(ws, type="input_audio_buffer.append", audio=b64(tone(50)))
             await send(ws, type="input_audio_buffer.commit", event_id="evt_small")
             error = await until(ws, "error")
@@ -229,9 +256,7 @@ def test_cancel_mid_response(server):
 
 def test_speech_interrupts_a_response_in_progress(server):
     async def go():
-        ws = await connect(server, headers={"X-Mock-Fault": "latency; chunk_delay_ms=10"})
-        async with ws:
-            await until(ws, "session.created")
+        async with await ready(server, headers=PACED) as ws:
             await send(ws, type="conversation.item.create", item=user_text("Talk to me."))
             await send(ws, type="response.create")
             await until(ws, "response.output_audio.delta")
@@ -247,9 +272,7 @@ def test_speech_interrupts_a_response_in_progress(server):
 
 def test_item_delete_truncate_and_unknown_items(server):
     async def go():
-        ws = await connect(server)
-        async with ws:
-            await until(ws, "session.created")
+        async with await ready(server) as ws:
             await send(ws, type="conversation.item.create", item=user_text("Hello there."))
             await send(ws, type="response.create")
             turn = await until(ws, "response.done")
@@ -300,9 +323,7 @@ def test_a_bad_session_update_is_an_error_event_and_the_socket_stays_open(server
 
 def test_non_json_unknown_and_malformed_events_are_error_events(server):
     async def go():
-        ws = await connect(server)
-        async with ws:
-            await until(ws, "session.created")
+        async with await ready(server) as ws:
             out = []
             for frame in ("not json", json.dumps([1, 2]), json.dumps({"event_id": "e1"}),
                           json.dumps({"type": "conversation.nope", "event_id": "e2"}),
@@ -326,9 +347,7 @@ def test_non_json_unknown_and_malformed_events_are_error_events(server):
 
 def test_out_of_band_response_and_input_items(server):
     async def go():
-        ws = await connect(server)
-        async with ws:
-            await until(ws, "session.created")
+        async with await ready(server) as ws:
             await send(ws, type="response.create", response={
                 "conversation": "none", "output_modalities": ["text"], "metadata": {"purpose": "classify"},
                 "input": [user_text("Classify this.")]})
@@ -344,9 +363,7 @@ def test_out_of_band_response_and_input_items(server):
 
 def test_one_active_response_at_a_time(server):
     async def go():
-        ws = await connect(server, headers={"X-Mock-Fault": "latency; chunk_delay_ms=10"})
-        async with ws:
-            await until(ws, "session.created")
+        async with await ready(server, headers=PACED) as ws:
             await send(ws, type="response.create")
             await until(ws, "response.created")
             await send(ws, type="response.create", event_id="evt_second")
@@ -673,3 +690,87 @@ def test_strict_fixtures_refuse_an_unmatched_response_with_an_error_event(make_s
 
     error = run(go())[-1]["error"]
     assert error["code"] == "fixture_not_found" and error["event_id"] == "evt_strict"
+
+
+def test_items_are_placed_where_asked_and_retrieve_returns_what_was_created(server):
+    async def go():
+        async with await ready(server, NO_VAD) as ws:
+            await send(ws, type="conversation.item.create", item={**user_text("second"), "id": "item_second"})
+            await send(ws, type="conversation.item.create", item={**user_text("first"), "id": "item_first"},
+                       previous_item_id="root")
+            await send(ws, type="conversation.item.create", item={**user_text("middle"), "id": "item_middle"},
+                       previous_item_id="item_first")
+            await send(ws, type="conversation.item.create", item=user_text("nowhere"), previous_item_id="item_nope",
+                       event_id="evt_nowhere")
+            placed = await until(ws, "error")
+            await send(ws, type="input_audio_buffer.append", audio=b64(tone(300)))
+            await send(ws, type="input_audio_buffer.commit")
+            committed = await until(ws, "conversation.item.done")
+            await send(ws, type="conversation.item.retrieve", item_id=committed[0]["item_id"])
+            retrieved = await until(ws, "conversation.item.retrieved")
+            return placed, committed, retrieved
+
+    placed, committed, retrieved = run(go())
+    added = [(e["item"]["id"], e["previous_item_id"]) for e in placed if e["type"] == "conversation.item.added"]
+    assert added == [("item_second", None), ("item_first", None), ("item_middle", "item_first")]
+    assert placed[-1]["error"]["param"] == "previous_item_id" and placed[-1]["error"]["event_id"] == "evt_nowhere"
+    assert committed[0]["previous_item_id"] == "item_second"  # appended after the last item
+    audio = retrieved[-1]["item"]["content"][0]["audio"]
+    assert base64.b64decode(audio) == tone(300)  # retrieve carries the committed audio itself
+    assert "audio" not in committed[-1]["item"]["content"][0]  # the other events do not
+    assert not problems(placed + committed + retrieved)
+
+
+def test_vad_without_create_response_and_per_response_overrides(server):
+    async def go():
+        async with await ready(server) as ws:
+            await send(ws, type="session.update", session={
+                "type": "realtime", "tools": [WEATHER], "instructions": "Session instructions.",
+                "audio": {"input": {"turn_detection": {"type": "server_vad", "create_response": False}}}})
+            updated = await until(ws, "session.updated")
+            await send(ws, type="input_audio_buffer.append", audio=b64(tone(400) + silence(400)))
+            heard = await until(ws, "conversation.item.done")
+            await send(ws, type="response.create", response={"output_modalities": ["text"], "tool_choice": "none",
+                                                             "instructions": "Answer in French.", "max_output_tokens": 50})
+            answered = await until(ws, "response.done")
+            return updated, heard, answered
+
+    updated, heard, answered = run(go())
+    session = updated[-1]["session"]
+    assert session["tools"][0]["name"] == "get_weather" and session["audio"]["input"]["turn_detection"]["create_response"] is False
+    assert session["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 200  # defaults filled in
+    assert "response.created" not in types(heard)
+    response = answered[-1]["response"]
+    assert response["output"][0]["type"] == "message" and response["max_output_tokens"] == 50
+    assert response["output_modalities"] == ["text"]
+    assert not problems(updated + heard + answered)
+
+
+def test_output_audio_buffer_clear_cuts_the_spoken_answer(server):
+    async def go():
+        async with await ready(server, headers=PACED) as ws:
+            await send(ws, type="response.create")
+            await until(ws, "response.output_audio.delta")
+            await send(ws, type="output_audio_buffer.clear")
+            return await until(ws, "response.done")
+
+    events = run(go())
+    assert "output_audio_buffer.cleared" in types(events)
+    assert events[-1]["response"]["status"] == "cancelled"
+    assert not problems(events)
+
+
+def test_the_sdk_sees_a_refused_upgrade_and_the_verdict_a_client_that_gave_up(make_server):
+    running = make_server()
+
+    async def go():
+        client = AsyncOpenAI(base_url=running.url, api_key="sk-test")
+        with pytest.raises(websockets.InvalidStatus) as info:
+            async with client.realtime.connect(model="gpt-realtime", extra_headers={"X-Mock-Fault": "503"}):
+                pass
+        return info.value.response.status_code
+
+    assert run(go()) == 503
+    entry = running.journal()[-1]
+    assert (entry["operation"], entry["status"], entry["outcome"]) == ("realtime.connect", 503, "error")
+    assert [f["kind"] for f in running.verdict()["findings"]] == ["realtime_not_reconnected"]

@@ -678,10 +678,10 @@ def files_answer_types(item: Recorded) -> tuple[str, Any]:
     return "files.create.response", FileObject
 
 
-def files_sessions() -> list:
-    """One case per recording that touches the family: its files and uploads exchanges, in order."""
+def sessions_of(belongs) -> list:
+    """One case per recording with exchanges that `belongs` takes: those exchanges, in order."""
     try:
-        items = [item for item in all_recorded() if files_family(item)]
+        items = [item for item in all_recorded() if belongs(item)]
     except BaseException:  # pytest's skip/fail outcome: let one placeholder carry it
         return [None]
     sessions: dict[str, list[Recorded]] = defaultdict(list)
@@ -690,7 +690,8 @@ def files_sessions() -> list:
     return [pytest.param(entries, id=entries[0].id.split("#")[0]) for entries in sessions.values()]
 
 
-FILES_SESSIONS = files_sessions()
+# One case per recording that touches the family: its files and uploads exchanges.
+FILES_SESSIONS = sessions_of(files_family)
 
 
 def test_recorded_files_answers_satisfy_contracts(contracts):
@@ -865,20 +866,9 @@ def batch_list(item: Recorded) -> bool:
     return item.method == "GET" and item.path.endswith("/batches")
 
 
-def batch_sessions() -> list:
-    """One case per recording that touches /v1/batches: its batches and files exchanges, in order."""
-    try:
-        items = [item for item in all_recorded() if "/BatchTests/" in f"/{item.source}"
-                 and re.search(r"/v1/(batches|files)(/[^/]+){0,2}$", item.path)]
-    except BaseException:  # pytest's skip/fail outcome: let one placeholder carry it
-        return [None]
-    sessions: dict[str, list[Recorded]] = defaultdict(list)
-    for item in items:
-        sessions[item.source].append(item)
-    return [pytest.param(entries, id=entries[0].id.split("#")[0]) for entries in sessions.values()]
-
-
-BATCH_SESSIONS = batch_sessions()
+# One case per recording that touches /v1/batches: its batches and files exchanges.
+BATCH_SESSIONS = sessions_of(lambda item: "/BatchTests/" in f"/{item.source}"
+                             and re.search(r"/v1/(batches|files)(/[^/]+){0,2}$", item.path))
 
 
 def test_recorded_batches_answers_satisfy_contracts(contracts):

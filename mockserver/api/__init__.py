@@ -1,13 +1,7 @@
-"""The operation table: every family's operations, in one list.
-
-Families with several modules have a package of their own (`mockserver/chat/`,
-`mockserver/responses/`, `mockserver/files/`, `mockserver/batches/`, `mockserver/realtime/`); the small ones live
-here, one module each (embeddings, models, the admin API), with `common.py`, what the
-families share.
+"""The small families, one module each (embeddings, models, the admin API), with
+`common.py`, what the families share. Families with several modules have a package of
+their own (`mockserver/chat/`, `mockserver/responses/`, `mockserver/files/`,
+`mockserver/batches/`, `mockserver/realtime/`). The operation table that lists them all is
+`routing.all_operations()`; this package imports no family, so any family may import
+`api.common` first.
 """
-
-from .. import batches, chat, files, realtime, responses
-from . import admin, embeddings, models
-
-OPERATIONS = [*chat.OPERATIONS, *embeddings.OPERATIONS, *models.OPERATIONS, *responses.OPERATIONS, *files.OPERATIONS,
-              *batches.OPERATIONS, *realtime.OPERATIONS, *admin.OPERATIONS]

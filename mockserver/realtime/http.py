@@ -12,6 +12,8 @@ those by webhook, which the fake cannot send), so it is never refused.
 
 from __future__ import annotations
 
+import zlib
+
 import orjson
 
 from .. import errors
@@ -90,7 +92,7 @@ async def create_call(ex: Exchange) -> Reply:
 
 def answer_sdp(offer: str, call_id: str) -> str:
     """An SDP answer to `offer`: one media section per offered one, same formats (as recorded)."""
-    lines = ["v=0", f"o=- {abs(hash(call_id)) % 10**18} 1784736004 IN IP4 0.0.0.0", "s=-", "t=0 0",
+    lines = ["v=0", f"o=- {zlib.crc32(call_id.encode())} 1784736004 IN IP4 0.0.0.0", "s=-", "t=0 0",
              "a=msid-semantic:WMS *", "a=ice-lite"]
     mids = []
     for line in offer.replace("\r\n", "\n").split("\n"):

@@ -47,6 +47,7 @@ class Plan:
     audio_out: dict
     metadata: Any
     conversation_id: str | None = None
+    prompt_tokens: int | None = None  # the context's tokens, when it is the conversation (kept by the session)
     cancelled: str | None = None  # why it was cut short: client_cancelled, turn_detected
     output: list[dict] = field(default_factory=list)
     text_out: int = 0
@@ -66,6 +67,7 @@ def plan(session: "Session", params: dict) -> Plan:
         tools=params.get("tools", cfg.get("tools") or []), tool_choice=params.get("tool_choice", cfg.get("tool_choice", "auto")),
         max_output=params.get("max_output_tokens", cfg.get("max_output_tokens", "inf")),
         audio_out=out_audio, metadata=params.get("metadata"), conversation_id=None if oob else session.conversation_id,
+        prompt_tokens=None if "input" in params else session.conversation_tokens,
     )
 
 
@@ -120,7 +122,9 @@ def _synthesized(session: "Session", p: Plan) -> tuple[str | None, list[tuple[st
     ask = Ask(tools=tools, tool_choice=choice if isinstance(choice, str) else "auto", parallel=False,
               user_text=user_text(p.context), after_tool_result=last.get("type") == "function_call_output",
               max_tokens=p.max_output if isinstance(p.max_output, int) else None)
-    seed = orjson.dumps([wire.item_text(i) for i in p.context]) + p.instructions.encode()
+    # The conversation's length and its last items: the same conversation, the same answer,
+    # without reading a long session's whole history at every turn.
+    seed = orjson.dumps([len(p.context), *(wire.item_text(i) for i in p.context[-8:])]) + p.instructions.encode()
     said = answer(ask, rng_for(seed, session.runtime.config.seed, "realtime"))
     return said.text, [(c.name, c.arguments) for c in said.tool_calls]
 
@@ -137,6 +141,8 @@ def _start(session: "Session", p: Plan, item: dict) -> Iterator[dict]:
 def _finish(session: "Session", p: Plan, item: dict, previous: Any) -> Iterator[dict]:
     item["status"] = "incomplete" if p.cancelled else "completed"
     if p.conversation:
+        if item["id"] in session.items:  # (a client may have deleted it meanwhile)
+            session.account(item)
         yield session.event("conversation.item.done", previous_item_id=previous, item=dict(item))
     yield session.event("response.output_item.done", response_id=p.id, output_index=p.output.index(item), item=dict(item))
 
@@ -222,7 +228,8 @@ def _response(p: Plan, status: str, usage: dict | None = None) -> dict:
 
 
 def _usage(session: "Session", p: Plan) -> dict:
-    text_in = session.count(p.instructions) + sum(session.item_tokens(i) for i in p.context)
+    context = p.prompt_tokens if p.prompt_tokens is not None else sum(session.item_tokens(i) for i in p.context)
+    text_in = session.count(p.instructions) + context
     audio_in = sum(session.heard.get(i.get("id"), 0) for i in p.context)
     cached = session.cached(text_in)
     return wire.usage(text_in, audio_in, cached, p.text_out, p.audio_tokens_out)

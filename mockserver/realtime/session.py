@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import random
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..api.common import fixture_not_found
 from ..ids import rng_for
+from ..prompt_cache import BLOCK, MINIMUM
 from ..synth import text as prose
+from ..tokens import off_loop
 from . import audio, respond, wire
 from .events import BadEvent
 
@@ -44,7 +45,6 @@ class Session:
         self.conversation_id = self.ids.make("conv_")
         self.items: OrderedDict[str, dict] = OrderedDict()
         self.buffer = bytearray()  # input audio not yet committed
-        self.buffer_start_ms = 0  # where the buffer begins on the session's audio clock
         self.vad = self._vad()
         self.speech_item: str | None = None  # the item id announced by `speech_started`
         self.heard: dict[str, int] = {}  # input audio item -> its audio tokens
@@ -54,7 +54,9 @@ class Session:
         self.tasks: set[asyncio.Task] = set()
         self.fixture: str | None = None
         self.used = 0  # tokens, for `rate_limits.updated`
-        self.tokens: dict[str, int] = {}  # item id -> its prompt tokens (item_tokens)
+        self.last_prompt = 0  # the previous response's prompt tokens (cached)
+        self.tokens: dict[str, int] = {}  # item id -> its prompt tokens, as counted (account)
+        self.conversation_tokens = 0  # the conversation's prompt tokens, kept as items come and go
         self.paced = False  # set by the connection: a latency fault paces every event
         self.counter = runtime.tokenizer
         self.exchange: Any = None  # the upgrade request (socket.py), for `--strict-fixtures`' message
@@ -71,18 +73,23 @@ class Session:
         return self.counter.count(text) if text else 0
 
     def item_tokens(self, item: dict) -> int:
-        """An item's prompt tokens (its text and 4 of framing), counted once: a long session
-        does not count its whole conversation again at every turn."""
-        key = item.get("id")
-        found = self.tokens.get(key) if key else None
-        if found is None or item.get("status") == "in_progress":
-            found = self.count(wire.item_text(item)) + 4
-            if key and item.get("status") != "in_progress":
-                self.tokens[key] = found
-        return found
+        """An item's prompt tokens: its text and 4 of framing."""
+        return self.count(wire.item_text(item)) + 4
+
+    def account(self, item: dict) -> None:
+        """Count a finished item of the conversation into `conversation_tokens`, once: a long
+        session does not count its whole conversation again at every turn."""
+        tokens = self.tokens[item["id"]] = self.item_tokens(item)
+        self.conversation_tokens += tokens
+
+    def unaccount(self, item_id: str) -> None:
+        self.conversation_tokens -= self.tokens.pop(item_id, 0)
 
     def cached(self, prompt_tokens: int) -> int:
-        return 0
+        """Prompt tokens served from the cache: what the previous response of this session
+        already read, in blocks once there are enough (the prompt cache's rule, prompt_cache.py)."""
+        shared, self.last_prompt = min(prompt_tokens, self.last_prompt), prompt_tokens
+        return MINIMUM + (shared - MINIMUM) // BLOCK * BLOCK if shared >= MINIMUM else 0
 
     def spend(self) -> list[dict]:
         return wire.rate_limits(wire.TOKENS_PER_MINUTE - self.used)
@@ -113,7 +120,9 @@ class Session:
         if detection is None:
             return
         fmt = wire.input_format(self.config)
-        for what, at_ms in self.vad.feed(audio.samples(raw, fmt), audio.rate_of(fmt)):
+        # An append may hold 15 MiB of audio (minutes of it): judged in a worker thread then.
+        turns = await off_loop(len(raw), lambda: self.vad.feed(audio.samples(raw, fmt), audio.rate_of(fmt)))
+        for what, at_ms in turns:
             if what == "started":
                 self.speech_item = self.ids.make("item_")
                 await self.emit("input_audio_buffer.speech_started", audio_start_ms=at_ms, item_id=self.speech_item)
@@ -167,7 +176,7 @@ class Session:
         item = self._item(event, "delete")
         del self.items[item["id"]]
         self.audio_of.pop(item["id"], None)
-        self.tokens.pop(item["id"], None)
+        self.unaccount(item["id"])
         await self.emit("conversation.item.deleted", item_id=item["id"])
 
     async def on_conversation_item_truncate(self, event: dict) -> None:
@@ -188,6 +197,8 @@ class Session:
         for part in item.get("content") or []:  # the real API drops the transcript of what was cut
             if part.get("type") == "output_audio":
                 part["transcript"] = ""
+        self.unaccount(item["id"])
+        self.account(item)
         await self.emit("conversation.item.truncated", item_id=item["id"], content_index=0,
                         audio_end_ms=event["audio_end_ms"])
 
@@ -280,14 +291,16 @@ class Session:
 
     async def _transcribe(self, item: dict, raw: bytes, ms: float) -> None:
         """What the user said, deterministically (seeded by the audio): deltas, then completed."""
-        rng = random.Random(hash(bytes(raw[:4096])) ^ len(raw) ^ self.runtime.config.seed)
-        transcript = prose.sentence(random.Random(rng.random()))
+        transcript = prose.sentence(rng_for(raw[:4096], len(raw), self.runtime.config.seed, "transcript"))
         words = transcript.split(" ")
         for index, word in enumerate(words):
             delta = word if index == 0 else " " + word
             await self.emit("conversation.item.input_audio_transcription.delta", item_id=item["id"], content_index=0,
                             delta=delta, obfuscation=wire.obfuscation(self.rng, delta))
         item["content"][0]["transcript"] = transcript
+        if item["id"] in self.items:
+            self.unaccount(item["id"])
+            self.account(item)
         await self.emit("conversation.item.input_audio_transcription.completed", item_id=item["id"], content_index=0,
                         transcript=transcript, usage={"type": "duration", "seconds": max(1, round(ms / 1000))})
 
@@ -305,6 +318,7 @@ class Session:
             previous = None if previous == "root" else previous
         if audio_bytes is not None:
             self.audio_of[item["id"]] = audio_bytes
+        self.account(item)
         shown = wire.public_item(item)
         await self.emit("conversation.item.added", previous_item_id=previous, item=shown)
         await self.emit("conversation.item.done", previous_item_id=previous, item=shown)

@@ -36,7 +36,10 @@ TOKENS_PER_MINUTE = 15_000_000
 
 
 _SPACE = 62 ** 16
-_SCRAMBLE = 0x5DEECE66D1F3B  # odd and not a multiple of 31: coprime with 62**16, so no two counts collide
+# About 62**16 times the golden ratio, odd and not a multiple of 31: coprime with 62**16, so
+# `count * _SCRAMBLE + offset` is a different id for every count, spread over all 16 digits.
+_SCRAMBLE = 29463164580155446246695239681
+_PAIRS = [a + b for b in ALNUM for a in ALNUM]  # 0..3843 as two base-62 digits, low digit first
 
 
 class Ids:
@@ -44,21 +47,22 @@ class Ids:
     (a stem shared by the session, then a counter, as the real ids share a time prefix), and
     `call_` + 16 for function calls. Cheap: no hashing per event."""
 
-    __slots__ = ("stem", "count", "rng")
+    __slots__ = ("stem", "count", "rng", "offset")
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.stem = "".join(rng.choice(ALNUM) for _ in range(5))
         self.count = 0
+        self.offset = rng.randrange(_SPACE)
 
     def make(self, prefix: str) -> str:
         self.count += 1
-        n = (self.count * _SCRAMBLE) % _SPACE  # distinct for every count, and looks random
-        digits = []
-        for _ in range(16):
-            n, r = divmod(n, 62)
-            digits.append(ALNUM[r])
-        return f"{prefix}{self.stem}{''.join(digits)}"
+        n = (self.count * _SCRAMBLE + self.offset) % _SPACE  # distinct for every count, and looks random
+        pairs = []
+        for _ in range(8):  # two base-62 digits at a time: ids are made for every event
+            n, r = divmod(n, 3844)
+            pairs.append(_PAIRS[r])
+        return prefix + self.stem + "".join(pairs)
 
     def event(self) -> str:
         return self.make("event_")

@@ -12,15 +12,7 @@ from typing import Any
 
 import websockets
 
-from mockserver.contracts import Contracts
-
-_CONTRACTS: list[Contracts] = []
-
-
-def contracts() -> Contracts:
-    if not _CONTRACTS:
-        _CONTRACTS.append(Contracts())
-    return _CONTRACTS[0]
+from mockserver.kit.operations import contracts  # the one cached copy the audit uses too
 
 
 def problems(events: list[dict]) -> list[str]:
@@ -71,3 +63,16 @@ def b64(raw: bytes) -> str:
 
 def user_text(text: str) -> dict:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+NO_VAD = {"audio": {"input": {"turn_detection": None}}}
+
+
+async def ready(server: Any, session: dict | None = None, **options):
+    """A socket past `session.created` (and, given `session`, past its `session.updated`)."""
+    ws = await connect(server, **options)
+    await until(ws, "session.created")
+    if session is not None:
+        await send(ws, type="session.update", session={"type": "realtime", **session})
+        await until(ws, "session.updated")
+    return ws
