@@ -12,9 +12,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,8 +26,9 @@ from openai.types import Batch
 from mockserver import Config
 from mockserver.config import RateLimit
 
-from .support.server import RunningServer
 from .support.families import agrees_with_spec, holds, sdk
+from .support.process import free_port, serve
+from .support.server import RunningServer
 
 BATCH_KEYS = ["id", "object", "endpoint", "model", "errors", "input_file_id", "completion_window", "status",
               "output_file_id", "error_file_id", "created_at", "in_progress_at", "expires_at", "finalizing_at",
@@ -547,25 +546,14 @@ def test_a_batch_resumes_after_a_restart_with_state(tmp_path):
 def test_a_batch_resumes_after_a_kill(tmp_path):
     """kill -9 mid-batch: what was written past the last checkpoint is cut off and run again."""
     path = tmp_path / "state.db"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
 
-    def serve(rate: int) -> subprocess.Popen:
+    def start_at(rate: int) -> subprocess.Popen:
         (tmp_path / "mockserver.yaml").write_text(f"batch_lines_per_second: {rate}\n")
-        process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state",
-                                    str(path), "--config", str(tmp_path / "mockserver.yaml")], stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/models", timeout=1)
-                return process
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.05)
+        return serve(port, "--state", str(path), "--config", str(tmp_path / "mockserver.yaml"))
 
-    server = serve(300)
+    server = start_at(300)
     try:
         client = openai.OpenAI(base_url=base, api_key="sk-test", max_retries=0)
         batch = start(client, [chat_line(n) for n in range(1200)])
@@ -573,7 +561,7 @@ def test_a_batch_resumes_after_a_kill(tmp_path):
             time.sleep(0.01)
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-        server = serve(100_000)
+        server = start_at(100_000)
         done = wait(client, batch.id, timeout=60)
         assert done.status == "completed" and done.request_counts.completed == 1200
         check_once_each(client, done, 1200)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,13 +18,9 @@ from mockserver import Config, create_app, load_config
 from mockserver.wire import parse_query
 from mockserver.yamlio import SourceError
 
+from .support.process import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 15) -> None:

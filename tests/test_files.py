@@ -7,11 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 
 import httpx
 import openai
@@ -23,8 +20,9 @@ from mockserver import Config, files
 from mockserver.state import MemoryStore, SQLiteStore, schema
 from mockserver.state.content import SPILL_BYTES
 
-from .support.server import RunningServer
 from .support.families import agrees_with_spec, holds, sdk
+from .support.process import free_port, serve
+from .support.server import RunningServer
 
 FILE_KEYS = ["object", "id", "purpose", "filename", "bytes", "created_at", "expires_at", "status", "status_details"]
 PURPOSES = ["fine-tune", "assistants", "batch", "user_data", "vision", "evals"]
@@ -343,22 +341,11 @@ def test_what_a_crash_leaves_is_swept_at_start_up(tmp_path):
 def test_files_survive_a_kill(tmp_path):
     """Every acknowledged upload is on disk, bytes and all: kill -9 mid-load, restart, all there."""
     path = tmp_path / "state.db"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state", str(path)]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     def start() -> subprocess.Popen:
-        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/v1/models", timeout=1)
-                return process
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.05)
+        return serve(port, "--state", str(path))
 
     server = start()
     try:

@@ -12,8 +12,6 @@ import pytest
 import websockets
 from openai import AsyncOpenAI
 
-from mockserver import Config
-
 from .support.realtime import NO_VAD, b64, connect, problems, ready, send, silence, tone, until, user_text
 
 WEATHER = {"type": "function", "name": "get_weather", "description": "Look up the weather for a city.",

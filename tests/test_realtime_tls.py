@@ -15,15 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from .support.process import free_port
 from .test_node_sdk import NODE_DIR, node_ready
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

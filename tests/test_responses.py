@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import httpx
-
 import openai
 import pytest
 from pydantic import BaseModel
@@ -341,28 +340,16 @@ def test_sqlite_state_survives_a_kill(tmp_path):
     """Every acknowledged write is on disk: kill -9 the server mid-load, restart, all there."""
     import os
     import signal
-    import socket
     import subprocess
-    import sys
-    import time
+
+    from .support.process import free_port, serve
 
     path = tmp_path / "state.db"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state", str(path)]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     def start() -> subprocess.Popen:
-        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/v1/models", timeout=1)
-                return process
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.05)
+        return serve(port, "--state", str(path))
 
     server = start()
     try:

@@ -24,7 +24,6 @@ import importlib.metadata
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from .support.process import free_port
 from .support.shared import ROOT, require_path
 
 VERSION = importlib.metadata.version("openai")
@@ -118,12 +118,6 @@ RUN_TIMEOUT = 600  # seconds; the run takes about 10 s
 def sdk_tests_dir() -> Path:
     default = ROOT / ".venv" / "openai-sdk-tests" / VERSION
     return Path(os.environ.get("MOCKSERVER_SDK_TESTS", default))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_lenient_server(log: Path) -> tuple[subprocess.Popen, str]:
