@@ -28,20 +28,12 @@ from mockserver.synth.budget import MAX_TOKENS, MIN_TOKENS_PER_CHOICE, tokens_pe
 from mockserver.tokens import OFF_LOOP_BYTES, Tokenizer, encoder
 
 from .support.audit import problems
+from .support.process import vm_rss_mb
 
 BILLION = 10**9
 HOSTILE = {"type": "json_schema", "json_schema": {"name": "doc", "schema": {
     "type": "object", "properties": {"items": {"type": "array", "minItems": BILLION, "items": {"type": "string"}}},
     "required": ["items"]}}}
-
-
-def vm_rss_mb() -> float:
-    """The process's resident memory (the test servers run in it, on a thread)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def during(origin: str, work: Callable[[], Any]) -> tuple[Any, float, float]:

@@ -26,6 +26,7 @@ from openai import OpenAI
 from mockserver import Config
 
 from .support.audit import problems
+from .support.process import vm_rss_mb
 from .support.server import RunningServer
 
 SECONDS = 2.0  # every answer, whatever the schema
@@ -33,15 +34,6 @@ MEMORY_MB = 300  # what the server may grow by over the generated run (its answe
 MODEL_LIMIT = 16_384  # gpt-4o-mini's output limit
 BILLION = 10**9
 ASK = [{"role": "user", "content": "Answer in JSON, please."}]
-
-
-def vm_rss_mb() -> float:
-    """The process's resident memory (the server runs in it, on a thread)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def timed(http: httpx.Client, path: str, body: dict) -> httpx.Response:

@@ -29,3 +29,12 @@ def serve(port: int, *options: str, timeout: float = 20) -> subprocess.Popen:
         except httpx.TransportError:
             assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
             time.sleep(0.05)
+
+
+def vm_rss_mb() -> float:
+    """This process's resident memory, in MB (in-process test servers run in it, on a thread)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
