@@ -51,6 +51,7 @@ class Session:
         self.spoken: dict[str, int] = {}  # assistant audio item -> its duration, ms
         self.audio_of: dict[str, bytes] = {}  # committed input audio, for `conversation.item.retrieve`
         self.active: respond.Plan | None = None  # the response in the conversation, if one is in progress
+        self.last_response: str | None = None  # the newest response's id, in progress or not
         self.tasks: set[asyncio.Task] = set()
         self.fixture: str | None = None
         self.used = 0  # tokens, for `rate_limits.updated`
@@ -152,7 +153,13 @@ class Session:
     async def on_output_audio_buffer_clear(self, event: dict) -> None:
         if self.active is not None:
             self.active.cancelled = "client_cancelled"
-        await self.emit("output_audio_buffer.cleared", response_id=self.active.id if self.active else None)
+        response_id = self.active.id if self.active is not None else self.last_response
+        if response_id is None:
+            # The SDK's types: `cleared` names the response whose audio it cut (a string), so
+            # with no response yet there is nothing to clear. Our wording, as cancel's.
+            raise BadEvent("Clearing the output audio buffer failed: no response has been created yet.",
+                           code="output_audio_buffer_clear_not_active", event_id=event.get("event_id"))
+        await self.emit("output_audio_buffer.cleared", response_id=response_id)
 
     async def on_conversation_item_create(self, event: dict) -> None:
         item = event["item"]
@@ -232,6 +239,7 @@ class Session:
             self.fixture = hit.fixture.name
         if plan.conversation:
             self.active = plan
+        self.last_response = plan.id
         steps = respond.events(self, plan, hit.response if hit is not None else None)
         if self.paced or (hit is not None and paced(hit.response)):
             task = asyncio.ensure_future(self._run(plan, steps))
