@@ -34,6 +34,13 @@ class Clock:
         self._advanced += seconds
         return self.now()
 
+    def timestamp(self) -> float:
+        """Unix time as the fake's clock tells it: the wall time at start-up (or the last
+        reset), moved on by the clock, so an `expires_at` written with it passes when a test
+        advances the clock past it."""
+        return self._epoch + self.now()
+
     def reset(self) -> None:
         self._started = time.monotonic()
+        self._epoch = time.time()
         self._advanced = 0.0

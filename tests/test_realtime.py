@@ -474,8 +474,11 @@ def test_auth_ephemeral_keys_and_the_browser_subprotocol(make_server):
 
 
 def test_client_secret_lifetimes(client):
+    import time
+
     secret = client.realtime.client_secrets.create()
     assert secret.expires_at - secret.session.expires_at == 0
+    assert abs(secret.expires_at - (time.time() + 600)) < 60  # a Unix time, ten minutes on
     for seconds, code in ((5, "integer_below_min_value"), (7201, "integer_above_max_value")):
         with pytest.raises(Exception) as info:
             client.realtime.client_secrets.create(expires_after={"anchor": "created_at", "seconds": seconds})

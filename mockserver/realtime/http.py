@@ -54,7 +54,7 @@ async def create_client_secret(ex: Exchange) -> Reply:
         above = seconds > MAX_SECONDS
         raise errors.out_of_range("expires_after.seconds", seconds, MAX_SECONDS if above else MIN_SECONDS,
                                   above=above, integer=True)
-    now = int(ex.runtime.clock.now())
+    now = int(ex.runtime.clock.timestamp())  # `expires_at` is a Unix time (the SDK's ClientSecretCreateResponse)
     session = session_from(ex, body.get("session"))
     session["expires_at"] = now + seconds
     value = ex.runtime.ids.make("ek_", 32)

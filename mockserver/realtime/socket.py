@@ -170,7 +170,7 @@ class Connection:
                     key = protocol[len(KEY_PROTOCOL):]
         secrets = self.runtime.realtime.secrets
         if key and key.startswith("ek_") and key in secrets:
-            if secrets[key]["expires_at"] <= self.runtime.clock.now():
+            if secrets[key]["expires_at"] <= self.runtime.clock.timestamp():
                 raise errors.invalid_api_key(key)  # an ephemeral key past `expires_at` is just a wrong key
             return key
         config = self.runtime.config
