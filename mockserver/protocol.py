@@ -21,6 +21,7 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from .faults.apply import TRANSPORT
 
@@ -82,6 +83,23 @@ def protocol_for(client_timeout: float) -> type[FaultableProtocol]:
 
 WS_MAX_BYTES = 24 * 2**20  # a 15 MiB audio append, base64-encoded, and its envelope
 
+# What uvicorn answers a request it cannot parse (its httptools protocol's 400).
+INVALID_REQUEST = (b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                   b"content-length: 30\r\nconnection: close\r\n\r\nInvalid HTTP request received.")
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, answering an upgrade request that websockets' own parser
+    refuses. httptools takes request lines of up to 64 KB, websockets 8 KB: on a longer URL
+    (a `?model=` of 20 KB) websockets gives up on the handshake and uvicorn writes nothing,
+    so the client hung until it timed out. It gets uvicorn's 400 for malformed HTTP now."""
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.handshake_exc is not None and not self.handshake_complete and not self.transport.is_closing():
+            self.transport.write(INVALID_REQUEST)
+            self.transport.close()
+
 
 def server_options(config: Any) -> dict[str, Any]:
     """What `mockserver serve` (and the test servers) give uvicorn: the protocol, and the
@@ -99,6 +117,7 @@ def server_options(config: Any) -> dict[str, Any]:
         # An `input_audio_buffer.append` may carry up to 15 MiB of audio (the SDK's docstring),
         # 20 MiB in base64: uvicorn's 16 MiB default would refuse it with 1009.
         "ws_max_size": WS_MAX_BYTES,
+        "ws": WebSocketProtocol,
     }
 
 

@@ -824,3 +824,16 @@ def test_clearing_output_audio_before_any_response_is_an_error_event(server):
 
     error = run(go())[-1]["error"]
     assert error["code"] == "output_audio_buffer_clear_not_active" and error["event_id"] == "clear_1"
+
+
+def test_an_upgrade_request_websockets_cannot_parse_gets_a_400_not_a_hang(server):
+    """A request line over websockets' 8 KB (httptools takes 64 KB): uvicorn's protocol left
+    the client waiting for its own timeout; it gets the 400 for malformed HTTP now."""
+    import socket
+
+    head = (f"GET /v1/realtime?model={'a' * 20000} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+        conn.sendall(head.encode())
+        answer = conn.recv(200)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request") and answer.endswith(b"Invalid HTTP request received.")
