@@ -837,3 +837,32 @@ def test_an_upgrade_request_websockets_cannot_parse_gets_a_400_not_a_hang(server
         conn.sendall(head.encode())
         answer = conn.recv(200)
     assert answer.startswith(b"HTTP/1.1 400 Bad Request") and answer.endswith(b"Invalid HTTP request received.")
+
+
+def test_a_20_mb_text_item_is_counted_without_holding_up_other_clients(server):
+    """An item's (or instructions') tokens are counted where they arrive: a long string is
+    counted in a worker thread first (on the loop, 20 MB held other clients for 0.8 s)."""
+    import time
+
+    import httpx
+
+    text = "The quick brown fox jumps over the lazy dog. " * (20 * 2**20 // 45)
+
+    async def go():
+        ws = await ready(server, {"output_modalities": ["text"]}, max_size=None, max_queue=None)
+        async with ws:
+            await send(ws, type="conversation.item.create", item=user_text(text))
+            slowest = 0.0
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                for _ in range(15):
+                    began = time.perf_counter()
+                    assert (await http.get("/models")).status_code == 200
+                    slowest = max(slowest, time.perf_counter() - began)
+            await until(ws, "conversation.item.done", timeout=60)
+            await send(ws, type="response.create")
+            done = (await until(ws, "response.done", timeout=60))[-1]
+            return done, slowest
+
+    done, slowest = run(go())
+    assert done["response"]["usage"]["input_token_details"]["text_tokens"] > 4_000_000
+    assert slowest < 0.4, f"a small request waited {slowest:.2f}s behind the item"

@@ -15,13 +15,13 @@ import asyncio
 import base64
 import binascii
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..api.common import fixture_not_found
 from ..ids import rng_for
 from ..prompt_cache import BLOCK, MINIMUM
 from ..synth import text as prose
-from ..tokens import off_loop
+from ..tokens import OFF_LOOP_BYTES, off_loop
 from . import audio, respond, wire
 from .events import BadEvent
 
@@ -52,6 +52,7 @@ class Session:
         self.audio_of: dict[str, bytes] = {}  # committed input audio, for `conversation.item.retrieve`
         self.active: respond.Plan | None = None  # the response in the conversation, if one is in progress
         self.last_response: str | None = None  # the newest response's id, in progress or not
+        self.long_counts: dict[str, int] = {}  # token counts of long strings, made off the loop
         self.tasks: set[asyncio.Task] = set()
         self.fixture: str | None = None
         self.used = 0  # tokens, for `rate_limits.updated`
@@ -71,7 +72,23 @@ class Session:
         return next(reversed(self.items), None) if self.items else None
 
     def count(self, text: str) -> int:
-        return self.counter.count(text) if text else 0
+        if not text:
+            return 0
+        if len(text) >= OFF_LOOP_BYTES:
+            found = self.long_counts.get(text)
+            if found is not None:
+                return found
+        return self.counter.count(text)
+
+    async def count_long_strings(self, event: Any) -> None:
+        """Count the event's strings of OFF_LOOP_BYTES or more in a worker thread, before the
+        event is handled, so `count` finds them (instructions or an item's text of 20 MB
+        took the loop for a second); the last few are kept, for the responses that reread them."""
+        for text in _long_strings(event):
+            if text not in self.long_counts:
+                self.long_counts[text] = await asyncio.to_thread(self.counter.count, text)
+                while len(self.long_counts) > LONG_COUNTS_KEPT:
+                    self.long_counts.pop(next(iter(self.long_counts)))
 
     def item_tokens(self, item: dict) -> int:
         """An item's prompt tokens: its text and 4 of framing."""
@@ -347,3 +364,21 @@ class Session:
 def paced(fixture: Any) -> bool:
     """A fixture whose events wait (`chunk_delay_ms`, `first_chunk_delay_ms`, a frame's `delay_ms`)."""
     return bool(fixture.chunk_delay or fixture.first_chunk_delay or (fixture.frames and any(f.delay for f in fixture.frames)))
+
+
+LONG_COUNTS_KEPT = 8
+
+
+def _long_strings(value: Any) -> Iterator[str]:
+    """The strings of OFF_LOOP_BYTES or more anywhere in a client event (audio aside: it is
+    decoded, never counted)."""
+    if isinstance(value, str):
+        if len(value) >= OFF_LOOP_BYTES:
+            yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key != "audio":
+                yield from _long_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _long_strings(item)

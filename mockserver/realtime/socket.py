@@ -24,6 +24,7 @@ from ..errors import OpenAIError
 from ..faults import events as event_faults
 from ..faults.apply import error_reply
 from ..matching import Probe
+from ..tokens import OFF_LOOP_BYTES
 from ..wire import Exchange, Reply
 from . import wire
 from .events import BadEvent, Checker
@@ -280,6 +281,8 @@ class Connection:
             try:
                 event = checker.read(data)
                 self.received[event["type"]] += 1
+                if len(data) >= OFF_LOOP_BYTES:  # only a frame this long can hold a string this long
+                    await session.count_long_strings(event)
                 await session.handle(event)
             except BadEvent as bad:
                 self.received["(invalid)" if bad.code in ("invalid_json", "missing_required_parameter") else "(refused)"] += 1
