@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from .support.shared import require_shared
 
 BAD_CLIENT = textwrap.dedent('''
@@ -46,3 +48,15 @@ def test_contract_drift_table_and_json(tmp_path):
     by_field = {(r["operation"], r["field"]): r for r in rows}
     assert by_field[("chat.completions.create", "choices")]["verdict"] == "ok"
     assert {r["verdict"] for r in rows} >= {"ok", "fake behind", "API ahead of the SDK"}
+
+
+@pytest.mark.parametrize("args,said", [
+    (["contract", "server", "--base-url", "notaurl"], "is not an http:// or https:// URL"),
+    (["contract", "server", "--base-url", "http://127.0.0.1:1/v1", "--examples", "0"], "--examples: 0 is not 1 or more"),
+    (["contract", "server", "--base-url", "http://127.0.0.1:1/v1", "--family", "nope"], "match no operation; families:"),
+    (["contract", "drift", "--recordings", "/nonexistent"], "no such folder of recordings: /nonexistent"),
+])
+def test_a_contract_command_that_would_check_nothing_says_so(args, said):
+    """A selection that matches nothing must not pass a CI job silently (exit 2, named)."""
+    done = mockserver(*args, timeout=60)
+    assert done.returncode == 2 and said in done.stderr, done.stderr

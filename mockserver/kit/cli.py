@@ -7,6 +7,13 @@ import sys
 from pathlib import Path
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
 def add_contract_commands(commands) -> None:
     contract = commands.add_parser("contract", help="the contract kit: check a server, a client, or drift",
                                    description="The contract kit: one suite, from contracts/, for servers and clients.")
@@ -19,7 +26,7 @@ def add_contract_commands(commands) -> None:
     server.add_argument("--family", action="append", metavar="FAMILY",
                         help="only these families (chat, chat.completions, responses, conversations, files, ...); repeatable")
     server.add_argument("--operation", action="append", metavar="ID", help="only these operations (responses.create, files.*); repeatable")
-    server.add_argument("--examples", type=int, default=20, help="generated cases per operation and mode (default 20)")
+    server.add_argument("--examples", type=positive_int, default=20, help="generated cases per operation and mode (default 20)")
     server.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0; -1: a random one)")
     server.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop generating after this long")
     server.add_argument("--api-key", default="sk-mockserver-contract", help="sent as Authorization: Bearer KEY")
@@ -46,7 +53,7 @@ def add_contract_commands(commands) -> None:
                         help="record: answer normally where the fake can (offending fields dropped) and report; "
                              "reject: the fake's 400 (default record)")
     client.add_argument("--fuzz", action="store_true", help="answer with responses generated from the contracts")
-    client.add_argument("--examples", type=int, default=10, help="fuzzing: runs of the command (default 10)")
+    client.add_argument("--examples", type=positive_int, default=10, help="fuzzing: runs of the command (default 10)")
     client.add_argument("--seed", type=int, default=0, help="fuzzing: the seed (default 0)")
     client.add_argument("--fuzz-operation", action="append", metavar="ID",
                         help="fuzzing: only answers of these operations (default chat.completions.create, responses.create)")
@@ -86,8 +93,16 @@ def _server(args: argparse.Namespace) -> int:
     except ImportError:
         print("mockserver contract server needs Schemathesis: pip install 'mockserver[kit]'", file=sys.stderr)
         return 2
+    from .operations import operations, select
     from .server import ServerOptions, run
 
+    if not args.base_url.startswith(("http://", "https://")):
+        print(f"mockserver: --base-url {args.base_url!r} is not an http:// or https:// URL", file=sys.stderr)
+        return 2
+    if (args.family or args.operation) and not select(args.family, args.operation):
+        known = sorted({op.id.rsplit(".", 1)[0] for op in operations()})
+        print(f"mockserver: --family / --operation match no operation; families: {', '.join(known)}", file=sys.stderr)
+        return 2
     headers = {}
     for header in args.header:
         name, sep, value = header.partition(":")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,10 @@ def main(args: Any) -> int:
     from .report import Report  # noqa: F401 - the kit's outputs live together
 
     folders = args.recordings or [Path(__file__).resolve().parents[2].parent / "shared" / "recordings"]
+    missing = [str(f) for f in folders if not Path(f).is_dir()]
+    if missing:
+        print(f"mockserver contract drift: no such folder of recordings: {', '.join(missing)}", file=sys.stderr)
+        return 2
     rows = compare([Path(f) for f in folders])
     shown = rows if args.all else [r for r in rows if r["verdict"] not in ("ok", "SDK only", "unrecorded")]
     print("| operation | field | SDK | recorded | fake | verdict |\n|---|---|---|---|---|---|")
