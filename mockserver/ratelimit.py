@@ -132,5 +132,19 @@ class RateLimits:
             (b"x-ratelimit-reset-tokens", go_duration(token_bucket.reset_after()).encode()),
         ]
 
+    def configured(self, model: str) -> bool:
+        """Whether the config limits this model (itself, or a `default`), or enforces limits."""
+        return self.enforce or model in self.limits or "default" in self.limits
+
+    def tokens_left(self, key: str, model: str) -> tuple[int, int, float] | None:
+        """The tokens bucket of (key, model), as `rate_limits.updated` reports it: its limit,
+        what remains and the seconds until it is full; None before its first request."""
+        pair = self._buckets.get((key, model))
+        if pair is None:
+            return None
+        tokens = pair[1]
+        tokens.refill(time.monotonic())
+        return int(tokens.capacity), tokens.remaining(), round(tokens.reset_after(), 3)
+
     def reset(self) -> None:
         self._buckets.clear()

@@ -866,3 +866,38 @@ def test_a_20_mb_text_item_is_counted_without_holding_up_other_clients(server):
     done, slowest = run(go())
     assert done["response"]["usage"]["input_token_details"]["text_tokens"] > 4_000_000
     assert slowest < 0.4, f"a small request waited {slowest:.2f}s behind the item"
+
+
+def test_rate_limits_from_the_config_count_responses_and_refuse_with_an_error_event(make_server):
+    """The config's buckets (per key and model, shared with the HTTP API) count each response
+    by its prompt and output budget; `rate_limits.updated` reports them; with `enforce`, a
+    response they cannot hold is the HTTP API's 429 wording as an `error` event."""
+    from mockserver.config import RateLimit
+
+    running = make_server(rate_limits={"gpt-realtime": RateLimit(requests_per_minute=2, tokens_per_minute=1_000_000)},
+                          enforce_rate_limits=True)
+
+    async def go():
+        ws = await ready(running)
+        async with ws:
+            spoken = []
+            for n in range(2):
+                await send(ws, type="conversation.item.create", item=user_text(f"Question {n}?"))
+                await send(ws, type="response.create")
+                spoken.append(await until(ws, "rate_limits.updated"))
+            await send(ws, type="response.create", event_id="third")
+            refused = (await until(ws, "error"))[-1]
+            await send(ws, type="conversation.item.create", item=user_text("Still there?"))
+            still = await until(ws, "conversation.item.done")
+            return spoken, refused, still
+
+    spoken, refused, still = run(go())
+    first, second = (turn[-1]["rate_limits"][0] for turn in spoken)
+    assert first["name"] == "tokens" and first["limit"] == 1_000_000
+    assert second["remaining"] < first["remaining"] < 1_000_000
+    error = refused["error"]
+    assert error["code"] == "rate_limit_exceeded" and error["event_id"] == "third"
+    assert error["message"].startswith("Rate limit reached for gpt-realtime in organization org-mockserver on "
+                                       "requests per min (RPM): Limit 2, Used 2, Requested 1.")
+    assert still[-1]["type"] == "conversation.item.done"  # the socket stays open
+    assert not problems([turn[-1] for turn in spoken] + [refused])

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..api.common import fixture_not_found
+from ..errors import OpenAIError
 from ..ids import rng_for
 from ..prompt_cache import BLOCK, MINIMUM
 from ..synth import text as prose
@@ -56,6 +57,7 @@ class Session:
         self.tasks: set[asyncio.Task] = set()
         self.fixture: str | None = None
         self.used = 0  # tokens, for `rate_limits.updated`
+        self.api_key = ""  # the key the socket was opened with (socket.py): rate limits are per key and model
         self.last_prompt = 0  # the previous response's prompt tokens (cached)
         self.tokens: dict[str, int] = {}  # item id -> its prompt tokens, as counted (account)
         self.conversation_tokens = 0  # the conversation's prompt tokens, kept as items come and go
@@ -110,7 +112,29 @@ class Session:
         return MINIMUM + (shared - MINIMUM) // BLOCK * BLOCK if shared >= MINIMUM else 0
 
     def spend(self) -> list[dict]:
+        """`rate_limits.updated`'s entry: the config's bucket for this key and model when it
+        sets one (shared with the HTTP API), else the recorded limit less this session's use."""
+        limits, model = self.runtime.rate_limits, self.config.get("model") or ""
+        left = limits.tokens_left(self.api_key, model) if limits.configured(model) else None
+        if left is not None:
+            limit, remaining, reset = left
+            return wire.rate_limits(remaining, limit, reset)
         return wire.rate_limits(wire.TOKENS_PER_MINUTE - self.used)
+
+    def take_rate_limit(self, plan: respond.Plan, event_id: str | None) -> None:
+        """Count a response against the config's rate limits, as the HTTP API counts a request
+        (its prompt and its output budget): with `enforce`, one the buckets cannot hold is
+        refused with the HTTP API's 429 wording (ratelimit.py) as an `error` event, and the
+        socket stays open."""
+        limits, model = self.runtime.rate_limits, self.config.get("model") or ""
+        if not limits.configured(model):
+            return
+        prompt = plan.prompt_tokens if plan.prompt_tokens is not None else self.conversation_tokens
+        budget = plan.max_output if isinstance(plan.max_output, int) else 0
+        try:
+            limits.consume(self.api_key, model, prompt + self.count(plan.instructions) + budget)
+        except OpenAIError as err:
+            raise BadEvent(err.message, code=err.code, type=err.type or "tokens", event_id=event_id) from None
 
     async def emit(self, kind: str, **fields: Any) -> None:
         await self.send_event(self.event(kind, **fields))
@@ -247,6 +271,7 @@ class Session:
 
     async def respond(self, params: dict, event_id: str | None = None) -> None:
         plan = respond.plan(self, params)
+        self.take_rate_limit(plan, event_id)
         probe = respond.probe(self, plan)
         hit = self.runtime.fixtures.find(probe)
         if hit is None and self.runtime.config.strict_fixtures and self.exchange is not None:

@@ -261,6 +261,7 @@ class Connection:
         self.session = session = Session(runtime, self.send, session_kind, self.model, seed, self.header,
                                          sideband=kind == "call", config=None)
         session.exchange = self.ex
+        session.api_key = key or ""  # the HTTP API's buckets are per key too (api/common.py: api_key)
         if config is not None:
             session.config = wire.merge_session(session.config, config)
         session.paced = self.faults.pace > 0

@@ -235,8 +235,8 @@ def usage(text_in: int, audio_in: int, cached: int, text_out: int, audio_out: in
             "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out}}
 
 
-def rate_limits(remaining: int, limit: int = TOKENS_PER_MINUTE) -> list[dict]:
-    return [{"name": "tokens", "limit": limit, "remaining": max(0, remaining), "reset_seconds": 0.002}]
+def rate_limits(remaining: int, limit: int = TOKENS_PER_MINUTE, reset_seconds: float = 0.002) -> list[dict]:
+    return [{"name": "tokens", "limit": limit, "remaining": max(0, remaining), "reset_seconds": reset_seconds}]
 
 
 # --- errors --------------------------------------------------------------------------------
