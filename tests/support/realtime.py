@@ -76,3 +76,19 @@ async def ready(server: Any, session: dict | None = None, **options):
         await send(ws, type="session.update", session={"type": "realtime", **session})
         await until(ws, "session.updated")
     return ws
+
+
+async def slowest_small_request(server: Any, count: int) -> float:
+    """The slowest of `count` small HTTP requests made one after another while a socket's
+    big event is being handled: how long that event held up other clients."""
+    import time
+
+    import httpx
+
+    slowest = 0.0
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for _ in range(count):
+            began = time.perf_counter()
+            assert (await http.get("/models")).status_code == 200
+            slowest = max(slowest, time.perf_counter() - began)
+    return slowest
