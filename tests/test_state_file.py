@@ -236,14 +236,19 @@ def test_an_unreadable_row_at_run_time_is_absent_and_logged(tmp_path, make_serve
     assert sum(1 for row in rows(path) if row[3] == bad) == 2  # left as they were
 
 
-def test_an_unreadable_row_stops_start_up_named(tmp_path):
-    path = tmp_path / "state.db"
+def three_stored_responses(path: Path) -> list[str]:
+    """A state file holding three stored responses, written by a server now stopped: their ids."""
     first = RunningServer(Config(state=path)).start()
     try:
         client = sdk(first)
-        ids = [client.responses.create(model="gpt-4o-mini", input=f"n{n}").id for n in range(3)]
+        return [client.responses.create(model="gpt-4o-mini", input=f"n{n}").id for n in range(3)]
     finally:
         stop(first)
+
+
+def test_an_unreadable_row_stops_start_up_named(tmp_path):
+    path = tmp_path / "state.db"
+    ids = three_stored_responses(path)
     write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b"[1,2]", ids[1])
     write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b"not json", ids[2])
     write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b'{"response": {}}', ids[0])
@@ -378,12 +383,7 @@ def test_a_row_of_the_wrong_contents_stops_start_up_named(tmp_path, case):
 
 def test_the_start_up_check_names_the_first_and_counts_every_kind_of_bad_row(tmp_path):
     path = tmp_path / "state.db"
-    first = RunningServer(Config(state=path)).start()
-    try:
-        client = sdk(first)
-        ids = [client.responses.create(model="gpt-4o-mini", input=f"n{n}").id for n in range(3)]
-    finally:
-        stop(first)
+    ids = three_stored_responses(path)
     tamper(path, ids[2], lambda r: {**r, "input_items": "x"})  # wrong contents
     write_behind(path, "UPDATE objects SET body = ? WHERE id = ?", b"[1]", ids[1])  # not an object
     # a kind no family declares: any JSON object will do
